@@ -1,0 +1,323 @@
+/**
+ * The VPN Guard configuration contract (see the README's config reference).
+ *
+ * One schema serves the CDK app (validation at synth) and the Lambdas (the runtime copy passed in
+ * their environment), so what synth accepted is exactly what the functions read.
+ */
+import { z } from 'zod';
+
+/** AWS Regions a link's VPN may live in (commercial, GovCloud and China partitions). */
+export const AWS_REGIONS = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-north-1',
+  'il-central-1',
+  'me-south-1',
+  'me-central-1',
+  'mx-central-1',
+  'sa-east-1',
+  'us-gov-east-1',
+  'us-gov-west-1',
+  'cn-north-1',
+  'cn-northwest-1',
+] as const;
+
+const resourceId = (prefix: string) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`),
+      `must be an id like ${prefix}-0123456789abcdef0 ("${prefix}-" then 8 or 17 lowercase hex digits); copy it from the console or the CLI`,
+    );
+
+const ipv4Octet = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const ipv4 = `${ipv4Octet}(\\.${ipv4Octet}){3}`;
+
+/** An IPv4 CIDR whose address has no bits set past the prefix (AWS rejects 10.20.1.0/16). */
+const cidr = z
+  .string()
+  .regex(new RegExp(`^${ipv4}/(3[0-2]|[12]?\\d)$`), 'must be an IPv4 CIDR block like 10.20.0.0/16')
+  .refine(isNetworkAddress, {
+    message: 'has host bits set past the prefix length: use the network address (e.g. 10.20.0.0/16)',
+  });
+
+function isNetworkAddress(block: string): boolean {
+  const [address = '', prefixText = '0'] = block.split('/');
+  const prefix = Number(prefixText);
+  const value = address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const hostBits = 2 ** (32 - prefix);
+  return value % hostBits === 0;
+}
+
+const hostname = z
+  .string()
+  .regex(
+    new RegExp(`^(${ipv4}|[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$`),
+    'must be an IPv4 address or a DNS name of a host on the far side of the VPN',
+  );
+
+const positive = (what: string) => z.number().positive(`must be a positive number of ${what}`);
+const positiveInt = (what: string) =>
+  z.number().int(`must be a whole number of ${what}`).positive(`must be a positive number of ${what}`);
+
+const AlarmTuningSchema = z
+  .object({
+    periodSeconds: z
+      .union([z.literal(60), z.literal(120), z.literal(300)], {
+        error: 'must be 60, 120 or 300 (seconds; the monitor publishes once a minute)',
+      })
+      .default(60),
+    evaluationPeriods: positiveInt('periods').max(60, 'must be at most 60 periods').default(3),
+    datapointsToAlarm: positiveInt('datapoints').default(2),
+  })
+  .strict()
+  .refine((value) => value.datapointsToAlarm <= value.evaluationPeriods, {
+    message: 'datapointsToAlarm must be at most evaluationPeriods (M of N datapoints, M <= N)',
+    path: ['datapointsToAlarm'],
+  });
+
+const TargetSchema = z
+  .object({
+    host: hostname,
+    port: z
+      .number()
+      .int('must be a whole port number')
+      .min(1, 'must be a TCP port between 1 and 65535')
+      .max(65535, 'must be a TCP port between 1 and 65535'),
+  })
+  .strict();
+
+const LinkSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/,
+        'must be 1-32 characters of a-z, 0-9 and "-", not starting or ending with "-" (it names metrics, alarms and executions)',
+      ),
+    gateway: z
+      .object({
+        autoScalingGroupName: z
+          .string()
+          .min(1, 'must name the Auto Scaling group that runs the gateway instance')
+          .max(255, 'must be at most 255 characters')
+          .regex(/^[^:]+$/, 'must be the group name, not its ARN'),
+        elasticIpAllocationId: resourceId('eipalloc'),
+        routeTableIds: z.array(resourceId('rtb')).min(1, 'must list at least one route table to re-point'),
+        remoteCidrs: z.array(cidr).min(1, 'must list at least one remote CIDR routed through the gateway'),
+      })
+      .strict(),
+    vpn: z
+      .object({
+        region: z.enum(AWS_REGIONS, {
+          error: 'is not an AWS Region VPN Guard knows: use a Region code such as us-west-2',
+        }),
+        vpnConnectionIds: z.array(resourceId('vpn')).min(1, 'must list at least one VPN connection id'),
+        minTunnelsUp: positiveInt('tunnels').default(1),
+      })
+      .strict(),
+    canary: z
+      .object({
+        vpcId: resourceId('vpc'),
+        subnetIds: z.array(resourceId('subnet')).min(1, 'must list at least one subnet for the canary function'),
+        targets: z
+          .array(TargetSchema)
+          .min(1, 'must list at least one canary target (a host and TCP port across the VPN)'),
+        attempts: positiveInt('attempts').max(10, 'must be at most 10 attempts per target').default(3),
+        timeoutMs: positiveInt('milliseconds')
+          .min(100, 'must be at least 100 ms')
+          .max(10_000, 'must be at most 10000 ms (the canary must finish within one tick)')
+          .default(2000),
+        latencyThresholdMs: positive('milliseconds').default(200),
+      })
+      .strict(),
+    alarms: AlarmTuningSchema.optional(),
+    remediation: z.object({ enabled: z.boolean() }).strict().optional(),
+  })
+  .strict()
+  .superRefine((link, ctx) => {
+    const tunnels = link.vpn.vpnConnectionIds.length * 2;
+    if (link.vpn.minTunnelsUp > tunnels) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vpn', 'minTunnelsUp'],
+        input: link.vpn.minTunnelsUp,
+        message: `must be at most ${tunnels} (each VPN connection has two tunnels)`,
+      });
+    }
+    const budgetMs = link.canary.attempts * link.canary.timeoutMs;
+    if (budgetMs > 20_000) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['canary', 'timeoutMs'],
+        input: link.canary.timeoutMs,
+        message: `attempts x timeoutMs is ${budgetMs} ms; keep it at most 20000 ms so a tick finishes well within its minute`,
+      });
+    }
+  });
+
+export const ConfigSchema = z
+  .object({
+    namespace: z
+      .string()
+      .regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be a CloudWatch namespace like VpnGuard')
+      .refine((value) => !value.startsWith('AWS/'), { message: 'must not start with "AWS/" (reserved by AWS)' })
+      .default('VpnGuard'),
+    schedule: z
+      .string()
+      .regex(
+        /^(rate\((1 minute|[1-9]\d* minutes)\)|cron\(.+\))$/,
+        'must be an EventBridge Scheduler expression like rate(1 minute) or rate(5 minutes)',
+      )
+      .default('rate(1 minute)'),
+    notifications: z
+      .object({
+        emails: z.array(z.email('must be an email address')).default([]),
+        smsNumbers: z
+          .array(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number like +14155550100'))
+          .default([]),
+      })
+      .strict()
+      .default({ emails: [], smsNumbers: [] }),
+    remediation: z
+      .object({
+        enabled: z.boolean().default(true),
+        cooldownMinutes: positiveInt('minutes').default(15),
+        maxAttemptsPer24h: positiveInt('attempts').max(24, 'must be at most 24').default(3),
+        replacementTimeoutMinutes: positiveInt('minutes').max(60, 'must be at most 60 minutes').default(10),
+        verifyTimeoutMinutes: positiveInt('minutes').max(60, 'must be at most 60 minutes').default(5),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        cooldownMinutes: 15,
+        maxAttemptsPer24h: 3,
+        replacementTimeoutMinutes: 10,
+        verifyTimeoutMinutes: 5,
+      }),
+    alarms: AlarmTuningSchema.default({ periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 2 }),
+    observability: z
+      .object({
+        logRetentionDays: z
+          .union(
+            [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].map(
+              (days) => z.literal(days),
+            ) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>],
+            { error: 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 180, 365, ... days)' },
+          )
+          .default(30),
+        dashboard: z.boolean().default(true),
+      })
+      .strict()
+      .default({ logRetentionDays: 30, dashboard: true }),
+    links: z.array(LinkSchema).min(1, 'must list at least one link to watch'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.links.forEach((link, index) => {
+      const first = seen.get(link.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['links', index, 'name'],
+          input: link.name,
+          message: `duplicates links[${first}].name: every link needs a unique name`,
+        });
+      } else {
+        seen.set(link.name, index);
+      }
+    });
+  });
+
+/** The validated configuration, defaults applied. */
+export type Config = z.infer<typeof ConfigSchema>;
+export type LinkConfig = Config['links'][number];
+export type RemediationSettings = Config['remediation'];
+
+/** A configuration file that does not satisfy the schema; the message lists every bad field. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid VPN Guard config (${source}):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === 'number') return `${acc}[${key}]`;
+    return acc ? `${acc}.${String(key)}` : String(key);
+  }, '');
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = root;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * Validates a parsed config object; throws {@link ConfigError} naming each bad field, the value it
+ * had and what to do about it.
+ */
+export function parseConfig(raw: unknown, source = 'config'): Config {
+  const result = ConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = fieldPath(issue.path) || '(root)';
+    if (issue.code === 'unrecognized_keys') {
+      return `${field}: unknown field(s) ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}: remove them or check the spelling against the README's config reference`;
+    }
+    const value = valueAt(raw, issue.path);
+    const shown = value === undefined ? 'nothing (the field is missing)' : JSON.stringify(value);
+    return `${field}: got ${shown}: ${issue.message}`;
+  });
+  throw new ConfigError(source, problems);
+}
+
+/** The link's effective alarm tuning: its own, else the deployment-wide one. */
+export function alarmTuningFor(config: Config, link: LinkConfig): Config['alarms'] {
+  return link.alarms ?? config.alarms;
+}
+
+/** Whether automatic remediation is on for this link (the link's flag wins over the global one). */
+export function remediationEnabledFor(config: Config, link: LinkConfig): boolean {
+  return link.remediation?.enabled ?? config.remediation.enabled;
+}
+
+/** Finds a link by name, or undefined. */
+export function findLink(config: Config, name: string): LinkConfig | undefined {
+  return config.links.find((link) => link.name === name);
+}

@@ -1,0 +1,39 @@
+/**
+ * The one way a task Lambda is wired: Powertools logger and tracer through middy, input parsed
+ * with a zod schema (a bad payload is an InvalidInputError, never a half-run), then pure logic.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { InvalidInputError } from './errors.ts';
+import { logger, tracer } from './powertools.ts';
+
+/** Keys every payload from our state machines may carry for log correlation. */
+export interface Correlation {
+  executionId?: string;
+  link?: string;
+}
+
+/** Builds a middy handler that validates `event` with `schema` and calls `run`. */
+export function taskHandler<S extends z.ZodType, R>(
+  schema: S,
+  run: (input: z.output<S>, tools: { signal: AbortSignal; context: Context }) => Promise<R>,
+) {
+  return middy<unknown, R>({ timeoutEarlyInMillis: 500 })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .handler(async (event, context, { signal }) => {
+      const correlation = (event ?? {}) as Correlation;
+      logger.appendKeys({ executionId: correlation.executionId, link: correlation.link });
+      const parsed = schema.safeParse(event);
+      if (!parsed.success) {
+        const detail = parsed.error.issues
+          .map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`)
+          .join('; ');
+        throw new InvalidInputError(`invalid input: ${detail}`);
+      }
+      return run(parsed.data, { signal, context });
+    });
+}
