@@ -6,6 +6,9 @@
 import type { Context } from 'aws-lambda';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 
+type RunOptions = NonNullable<Parameters<StateMachine['run']>[1]>;
+type RunOverrides = RunOptions['overrides'];
+type JsonValue = Parameters<StateMachine['run']>[0];
 type EventLog = NonNullable<
   Awaited<ReturnType<ReturnType<StateMachine['run']>['eventLogs']['next']>>['value']
 >;
@@ -145,13 +148,13 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
   const stateMachine = new StateMachine(JSON.parse(options.definition), {
     validationOptions: { checkArn: true, checkPaths: true },
   });
-  const execution = stateMachine.run(options.input as Parameters<StateMachine['run']>[0], {
-    overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+  const execution = stateMachine.run(options.input as JsonValue, {
+    overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides } as unknown as RunOverrides,
     context: {
       Execution: {
         Id: executionArn,
         Name: options.executionName,
-        Input: options.input,
+        Input: options.input as JsonValue,
         StartTime: now().toISOString(),
         RoleArn: 'arn:aws:iam::111111111111:role/local',
       },
