@@ -1,0 +1,61 @@
+/**
+ * The drill summary: one shape for the local sandbox drill and the drill against a deployed stack,
+ * printed as text or, with --json, as one JSON object.
+ */
+
+/** How a remediation ended, as its notification names it. */
+export type RemediationOutcome =
+  | 'recovered'
+  | 'failed'
+  | 'skipped-locked'
+  | 'skipped-cooldown'
+  | 'exhausted'
+  | 'recovered-by-itself'
+  | 'dry-run-plan'
+  | 'rejected';
+
+/** A route the remediation changed (or, in a dry run, would change). */
+export interface RouteChange {
+  readonly routeTableId: string;
+  readonly destinationCidrBlock: string;
+  /** What the route pointed to before (ENI or instance id), its state, or null when it was missing. */
+  readonly from: { readonly target: string | null; readonly state: string | null } | null;
+  readonly to: { readonly networkInterfaceId: string };
+  readonly action: 'replace' | 'create' | 'unchanged';
+}
+
+/** One line of an execution's history, as the Step Functions console lists it. */
+export interface HistoryLine {
+  readonly timestamp: Date;
+  /** e.g. TaskStateEntered, TaskFailed, ExecutionSucceeded. */
+  readonly type: string;
+  readonly state?: string;
+  readonly detail?: string;
+}
+
+export interface DrillSummary {
+  /** The remediation outcome, or `running`/`aborted` when the drill did not see it end. */
+  readonly outcome: RemediationOutcome | 'running' | 'aborted' | 'no-remediation';
+  readonly link: string;
+  readonly trigger: 'alarm' | 'drill' | 'manual';
+  readonly dryRun: boolean;
+  readonly executionName: string | null;
+  readonly executionArn: string | null;
+  readonly consoleUrl: string | null;
+  /** From the fault to the Unhealthy alarm (local drills; null against a real stack). */
+  readonly timeToDetectSeconds: number | null;
+  /** From the start of the remediation to verified recovery. */
+  readonly timeToRecoverSeconds: number | null;
+  /** True when the durations above are simulated time (the local sandbox). */
+  readonly simulatedTime: boolean;
+  readonly remediations: number;
+  readonly oldInstanceId: string | null;
+  readonly newInstanceId: string | null;
+  readonly routesChanged: readonly RouteChange[];
+  readonly notifications: readonly { readonly kind: string; readonly subject: string }[];
+  /** AWS calls that change something (null when not observable, i.e. against a real stack). */
+  readonly mutatingCalls: number | null;
+  readonly failedState: string | null;
+  readonly error: string | null;
+  readonly expectations: readonly { readonly description: string; readonly met: boolean; readonly detail?: string }[];
+}
