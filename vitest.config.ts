@@ -1,5 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
+// aws-local-stepfunctions needs Node 22 (Promise.withResolvers); on Node 20 every Task fails
+// *catchably*, which a Retry/Catch path would silently hide. Refuse to run on the wrong Node.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  throw new Error(
+    `Tests need Node 22 but this is Node ${process.versions.node}. Run them with \`npm test\` or \`npx vitest\`, which use the Node 22 pinned in node_modules/.bin (not ./node_modules/.bin/vitest, whose shebang picks the system node).`,
+  );
+}
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

@@ -74,6 +74,15 @@ export function allStates(machine: AslMachine): [string, AslState][] {
   ]);
 }
 
+type Retrier = NonNullable<AslState['Retry']>[number];
+
+/** The first retrier of a state that matches an error name, as Step Functions picks it. */
+function matchingRetrier(state: AslState, errorName: string): Retrier | undefined {
+  return state.Retry?.find((retrier) =>
+    retrier.ErrorEquals.some((name) => name === errorName || name === 'States.ALL' || name === 'States.TaskFailed'),
+  );
+}
+
 /** A Lambda context good enough for middy and Powertools. */
 export function localLambdaContext(functionArn: string, remainingMs = 60_000): Context {
   const deadline = Date.now() + remainingMs;
@@ -101,7 +110,9 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
   const now = options.now ?? (() => new Date());
   const executionArn = `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${options.executionName}`;
 
-  const consecutiveFailures = new Map<string, number>();
+  // Consecutive failures of a Task and the last error's name: a re-invocation after a failure is a
+  // retry, so the simulated clock moves by the matching retrier's backoff instead of sleeping.
+  const failuresByState = new Map<string, { count: number; error: string }>();
   const taskResourceLocalHandlers: Record<string, (input: { FunctionName?: string; Payload?: unknown }) => Promise<unknown>> =
     {};
   for (const [name, state] of states) {
@@ -112,10 +123,10 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
       if (!fn || !arn) {
         throw new Error(`local runner: state ${name} invokes ${String(arn)}, which has no local handler`);
       }
-      const failures = consecutiveFailures.get(name) ?? 0;
-      const retrier = state.Retry?.[0];
-      if (failures > 0 && retrier && options.onSimulatedDelay) {
-        const base = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (failures - 1);
+      const failed = failuresByState.get(name);
+      const retrier = failed ? matchingRetrier(state, failed.error) : undefined;
+      if (failed && retrier && options.onSimulatedDelay) {
+        const base = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (failed.count - 1);
         options.onSimulatedDelay(Math.min(base, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY), {
           state: name,
           kind: 'retry',
@@ -124,10 +135,11 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
       try {
         // A real invocation serialises the payload: the handler never shares objects with the runner.
         const payload = await fn(structuredClone(input.Payload ?? {}), localLambdaContext(arn));
-        consecutiveFailures.delete(name);
+        failuresByState.delete(name);
         return { Payload: payload === undefined ? null : JSON.parse(JSON.stringify(payload)) };
       } catch (error) {
-        consecutiveFailures.set(name, failures + 1);
+        const errorName = error instanceof Error ? error.name : 'Error';
+        failuresByState.set(name, { count: (failed?.count ?? 0) + 1, error: errorName });
         throw error;
       }
     };

@@ -1,0 +1,56 @@
+/**
+ * One tunnel check across every link asked for: one DescribeVpnConnections per Region, Regions in
+ * parallel. A Region whose API fails marks its links as a collection failure; when every Region
+ * fails the whole check throws, so the state machine retries it and then publishes the failure.
+ */
+import type { LinkConfig } from '#shared/config.ts';
+import { AwsThrottledError, describeError, isThrottling, TunnelCheckError } from '#shared/errors.ts';
+import { connectionIdsByRegion, evaluateLink, type RegionReading, type VpnConnectionTelemetry } from './telemetry.ts';
+import type { TunnelCheckResult } from './types.ts';
+
+export interface CheckDeps {
+  /** Reads one Region's telemetry for the given connection ids. */
+  readonly describe: (region: string, ids: readonly string[]) => Promise<VpnConnectionTelemetry[]>;
+  /** Monotonic milliseconds, for the call latency. */
+  readonly elapsedMs: () => number;
+  readonly now: () => Date;
+}
+
+/** Checks the tunnels of `links`. */
+export async function checkTunnels(links: readonly LinkConfig[], deps: CheckDeps): Promise<TunnelCheckResult> {
+  const byRegion = connectionIdsByRegion(links);
+  const regions = [...byRegion.keys()];
+  const errors: unknown[] = [];
+  const readings = await Promise.all(
+    regions.map(async (region): Promise<[string, RegionReading]> => {
+      const started = deps.elapsedMs();
+      try {
+        const connections = await deps.describe(region, byRegion.get(region) ?? []);
+        return [region, { ok: true, latencyMs: round(deps.elapsedMs() - started), connections }];
+      } catch (error) {
+        errors.push(error);
+        return [region, { ok: false, latencyMs: round(deps.elapsedMs() - started), error: describeError(error) }];
+      }
+    }),
+  );
+  if (regions.length > 0 && errors.length === regions.length) {
+    const summary = readings
+      .map(([region, reading]) => `${region}: ${reading.ok ? 'ok' : `${reading.error.name}: ${reading.error.message}`}`)
+      .join('; ');
+    if (errors.every(isThrottling)) throw new AwsThrottledError(`DescribeVpnConnections throttled (${summary})`);
+    throw new TunnelCheckError(`DescribeVpnConnections failed in every Region (${summary})`);
+  }
+  const byRegionReading = new Map(readings);
+  return {
+    checkedAt: deps.now().toISOString(),
+    links: links.map((link) => {
+      const reading = byRegionReading.get(link.vpn.region);
+      if (!reading) throw new Error(`no reading for Region ${link.vpn.region}`);
+      return evaluateLink(link, reading);
+    }),
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,19 @@
+/** publish-metric's input: a monitor tick's collected figures. */
+import { z } from 'zod';
+
+const ErrorBranch = { ok: z.literal(false), error: z.string(), cause: z.string().optional() };
+
+export const TickInput = z.object({
+  kind: z.literal('tick'),
+  executionId: z.string().optional(),
+  tunnels: z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), result: z.looseObject({ checkedAt: z.string(), links: z.array(z.looseObject({})) }) }),
+    z.object(ErrorBranch),
+  ]),
+  canaries: z.array(
+    z.discriminatedUnion('ok', [
+      z.object({ ok: z.literal(true), result: z.looseObject({ links: z.array(z.looseObject({})) }) }),
+      z.object({ ...ErrorBranch, vpcId: z.string().optional(), links: z.array(z.string()) }),
+    ]),
+  ),
+});

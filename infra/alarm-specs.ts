@@ -1,0 +1,128 @@
+/**
+ * What each per-link alarm watches, as plain data: the stack turns these into CloudWatch alarms
+ * and the sandbox evaluates the very same specs, so the drill exercises the deployed thresholds.
+ */
+import { alarmTuningFor, type Config, type LinkConfig } from '#shared/config.ts';
+import { type LinkAlarm, linkAlarmName } from '#shared/alarm-names.ts';
+
+export type Statistic = 'Minimum' | 'Maximum' | 'Average' | 'Sum' | 'SampleCount';
+export type Comparison =
+  | 'LessThanThreshold'
+  | 'GreaterThanThreshold'
+  | 'LessThanOrEqualToThreshold'
+  | 'GreaterThanOrEqualToThreshold';
+export type MissingData = 'breaching' | 'notBreaching' | 'ignore' | 'missing';
+
+/** The metric names of the design's metric contract (namespace from config, dimension `Link`). */
+export const METRICS = {
+  tunnelsUp: 'TunnelsUp',
+  tunnelCheckSuccess: 'TunnelCheckSuccess',
+  tunnelCheckLatency: 'TunnelCheckLatency',
+  canarySuccess: 'CanarySuccess',
+  canaryLatency: 'CanaryLatency',
+  canaryLoss: 'CanaryLoss',
+  remediationStarted: 'RemediationStarted',
+  remediationSucceeded: 'RemediationSucceeded',
+  remediationFailed: 'RemediationFailed',
+  timeToRecover: 'TimeToRecover',
+} as const;
+
+export const LINK_DIMENSION = 'Link';
+
+export interface MetricAlarmSpec {
+  readonly alarm: Exclude<LinkAlarm, 'Unhealthy'>;
+  readonly alarmName: string;
+  readonly description: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly statistic: Statistic;
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly comparison: Comparison;
+  readonly threshold: number;
+  readonly treatMissingData: MissingData;
+}
+
+export interface CompositeAlarmSpec {
+  readonly alarm: 'Unhealthy';
+  readonly alarmName: string;
+  readonly description: string;
+  /** ALARM when any of these is in ALARM. */
+  readonly anyOf: readonly string[];
+}
+
+/** The four metric alarms and the composite of one link. */
+export function linkAlarmSpecs(
+  config: Config,
+  link: LinkConfig,
+): { metricAlarms: MetricAlarmSpec[]; unhealthy: CompositeAlarmSpec } {
+  const tuning = alarmTuningFor(config, link);
+  const common = {
+    namespace: config.namespace,
+    dimensions: { [LINK_DIMENSION]: link.name },
+    periodSeconds: tuning.periodSeconds,
+    evaluationPeriods: tuning.evaluationPeriods,
+    datapointsToAlarm: tuning.datapointsToAlarm,
+  };
+  const name = (alarm: LinkAlarm) => linkAlarmName(config.namespace, link.name, alarm);
+  const metricAlarms: MetricAlarmSpec[] = [
+    {
+      ...common,
+      alarm: 'TunnelsDown',
+      alarmName: name('TunnelsDown'),
+      description: `Fewer than ${link.vpn.minTunnelsUp} VPN tunnel(s) UP on link ${link.name}. A failed read publishes no TunnelsUp, so missing data is not a tunnel failure.`,
+      metricName: METRICS.tunnelsUp,
+      statistic: 'Minimum',
+      comparison: 'LessThanThreshold',
+      threshold: link.vpn.minTunnelsUp,
+      treatMissingData: 'notBreaching',
+    },
+    {
+      ...common,
+      alarm: 'ConnectivityLost',
+      alarmName: name('ConnectivityLost'),
+      description: `The canary could not complete a TCP handshake with every target across link ${link.name}.`,
+      metricName: METRICS.canarySuccess,
+      statistic: 'Minimum',
+      comparison: 'LessThanThreshold',
+      threshold: 1,
+      treatMissingData: 'notBreaching',
+    },
+    {
+      ...common,
+      alarm: 'LatencyHigh',
+      alarmName: name('LatencyHigh'),
+      description: `Median TCP handshake time across link ${link.name} above ${link.canary.latencyThresholdMs} ms.`,
+      metricName: METRICS.canaryLatency,
+      statistic: 'Average',
+      comparison: 'GreaterThanThreshold',
+      threshold: link.canary.latencyThresholdMs,
+      treatMissingData: 'notBreaching',
+    },
+    {
+      ...common,
+      alarm: 'MonitorSilent',
+      alarmName: name('MonitorSilent'),
+      description: `No tunnel-check datapoints for link ${link.name}: the monitor itself is not running. Missing data is breaching so a dead monitor raises an alarm.`,
+      metricName: METRICS.tunnelCheckSuccess,
+      statistic: 'SampleCount',
+      comparison: 'LessThanThreshold',
+      threshold: 1,
+      treatMissingData: 'breaching',
+    },
+  ];
+  const unhealthy: CompositeAlarmSpec = {
+    alarm: 'Unhealthy',
+    alarmName: name('Unhealthy'),
+    description: `Link ${link.name} is down (tunnels down or connectivity lost). Starts automatic remediation when enabled.`,
+    anyOf: [name('TunnelsDown'), name('ConnectivityLost')],
+  };
+  return { metricAlarms, unhealthy };
+}
+
+/** The composite's AlarmRule text, as CloudWatch expects it. */
+export function compositeRule(spec: CompositeAlarmSpec): string {
+  return spec.anyOf.map((alarmName) => `ALARM("${alarmName}")`).join(' OR ');
+}
