@@ -17,6 +17,10 @@ export interface TargetReport {
   readonly reachable: boolean;
   readonly attempts: readonly ProbeAttempt[];
   readonly lossPercent: number;
+  /** Median handshake RTT over this target's answered attempts, ms; null when none answered. */
+  readonly latencyMs: number | null;
+  readonly minMs: number | null;
+  readonly maxMs: number | null;
 }
 
 export interface LinkCanaryReport {
@@ -37,3 +41,23 @@ export interface CanaryResult {
   readonly probedAt: string;
   readonly links: readonly LinkCanaryReport[];
 }
+
+/** Where a probe knocks: a host across the VPN and a TCP port on it. */
+export interface ProbeTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Limits of one handshake attempt. */
+export interface ProbeOptions {
+  /** Give up after this long; the attempt is then a `timeout` (loss). */
+  readonly timeoutMs: number;
+  /** Aborting rejects the attempt with a CanaryError: an aborted attempt is not loss. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * One TCP handshake. Resolves with how it ended; rejects only when aborted, because an attempt
+ * cut short by the Lambda's deadline says nothing about the path.
+ */
+export type Probe = (target: ProbeTarget, options: ProbeOptions) => Promise<ProbeAttempt>;

@@ -1,0 +1,32 @@
+/**
+ * ping-canary Lambda (one per VPC, attached to it): TCP handshakes to the far side of each link of
+ * this VPC. Wiring only; the run is in canary.ts, one handshake in probe.ts.
+ */
+import { taskHandler } from '#shared/middleware.ts';
+import { logger } from '#shared/powertools.ts';
+import { requireEnv, runtimeConfig } from '#shared/runtime-config.ts';
+import { runCanary, selectLinks } from './canary.ts';
+import { probeTcp } from './probe.ts';
+import { CanaryInputSchema } from './schema.ts';
+
+/** The VPC this function is attached to; only links whose canary.vpcId matches are probed. */
+export const CANARY_VPC_ENV = 'CANARY_VPC_ID';
+
+/**
+ * Builds the handler over an environment, read at each invocation, so the local sandbox can run one
+ * handler per VPC in a single process.
+ */
+export function createCanaryHandler(env: NodeJS.ProcessEnv = process.env) {
+  return taskHandler(CanaryInputSchema, async (input, { signal }) => {
+    const config = runtimeConfig(env);
+    const vpcId = requireEnv(CANARY_VPC_ENV, env);
+    const links = selectLinks(config.links, vpcId, input.links);
+    const result = await runCanary({ vpcId, links, probe: probeTcp, signal, startedAt: new Date() });
+    // Per-target detail belongs in the logs, not in metrics (each metric costs money).
+    for (const report of result.links) logger.info('canary', { report });
+    return result;
+  });
+}
+
+/** The Lambda entry point. */
+export const handler = createCanaryHandler();

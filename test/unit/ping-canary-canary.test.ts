@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { type CanaryLink, runCanary, runLinkCanary, selectLinks } from '#functions/ping-canary/canary.ts';
+import type { Probe, ProbeAttempt, ProbeOptions, ProbeTarget } from '#functions/ping-canary/types.ts';
+import { CanaryError, InvalidInputError } from '#shared/errors.ts';
+
+const VPC_A = 'vpc-0a1b2c3d4e5f60718';
+const VPC_B = 'vpc-0b1c2d3e4f5a60718';
+
+const connected = (rttMs: number): ProbeAttempt => ({ outcome: 'connected', rttMs });
+const refused = (rttMs: number): ProbeAttempt => ({ outcome: 'refused', rttMs, detail: 'ECONNREFUSED' });
+const timeout: ProbeAttempt = { outcome: 'timeout', rttMs: null, detail: 'no answer within 2000 ms' };
+
+function link(name: string, vpcId: string, ports: number[], attempts = 3, timeoutMs = 2000): CanaryLink {
+  return {
+    name,
+    canary: { vpcId, targets: ports.map((port) => ({ host: '10.20.1.10', port })), attempts, timeoutMs },
+  };
+}
+
+/** A probe answering from a script per port (cycling), recording every call. */
+function scriptedProbe(script: Record<number, ProbeAttempt[]>) {
+  const calls: { target: ProbeTarget; options: ProbeOptions }[] = [];
+  const probe: Probe = async (target, options) => {
+    const answers = script[target.port] ?? [connected(1)];
+    const done = calls.filter((call) => call.target.port === target.port).length;
+    calls.push({ target, options });
+    await new Promise(setImmediate);
+    return answers[done % answers.length] as ProbeAttempt;
+  };
+  return { probe, calls };
+}
+
+describe('selectLinks', () => {
+  const configured = [
+    link('home-to-west', VPC_A, [22]),
+    link('home-to-east', VPC_B, [22]),
+    link('dr', VPC_A, [443]),
+  ];
+
+  it('picks every link whose canary lives in this VPC when none is named', () => {
+    // Act
+    const selected = selectLinks(configured, VPC_A);
+
+    // Assess
+    expect(selected.map((each) => each.name)).toEqual(['home-to-west', 'dr']);
+  });
+
+  it('picks exactly the named links of this VPC, once each, in the order named', () => {
+    // Act
+    const selected = selectLinks(configured, VPC_A, ['dr', 'home-to-west', 'dr']);
+
+    // Assess
+    expect(selected.map((each) => each.name)).toEqual(['dr', 'home-to-west']);
+  });
+
+  it('rejects a named link that is not configured, listing the configured ones', () => {
+    // Act
+    const select = () => selectLinks(configured, VPC_A, ['home-to-north']);
+
+    // Assess
+    expect(select).toThrow(InvalidInputError);
+    expect(select).toThrow(/unknown link "home-to-north".*home-to-west, home-to-east, dr/);
+  });
+
+  it('rejects a named link whose canary is in another VPC, naming that VPC', () => {
+    // Act
+    const select = () => selectLinks(configured, VPC_A, ['home-to-east']);
+
+    // Assess
+    expect(select).toThrow(InvalidInputError);
+    expect(select).toThrow(
+      `link "home-to-east" has its canary in ${VPC_B}, not in this function's VPC ${VPC_A}`,
+    );
+  });
+
+  it('fails as a canary error when no configured link lives in this VPC', () => {
+    // Act
+    const select = () => selectLinks(configured, 'vpc-0c1d2e3f4a5b60718');
+
+    // Assess
+    expect(select).toThrow(CanaryError);
+  });
+});
+
+describe('runLinkCanary', () => {
+  it("probes every target the configured number of times with the link's timeout", async () => {
+    // Prepare
+    const { probe, calls } = scriptedProbe({});
+
+    // Act
+    await runLinkCanary(link('home-to-west', VPC_A, [22, 443], 3, 1500), probe);
+
+    // Assess
+    expect(calls.map((call) => call.target.port).sort()).toEqual([22, 22, 22, 443, 443, 443]);
+    expect(calls.every((call) => call.options.timeoutMs === 1500)).toBe(true);
+  });
+
+  it("probes targets concurrently but one target's attempts one after another", async () => {
+    // Prepare
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const perTarget = new Map<number, number>();
+    let mostPerTarget = 0;
+    const probe: Probe = async (target) => {
+      inFlight += 1;
+      perTarget.set(target.port, (perTarget.get(target.port) ?? 0) + 1);
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      mostPerTarget = Math.max(mostPerTarget, perTarget.get(target.port) ?? 0);
+      await new Promise(setImmediate);
+      inFlight -= 1;
+      perTarget.set(target.port, (perTarget.get(target.port) ?? 0) - 1);
+      return connected(1);
+    };
+
+    // Act
+    await runLinkCanary(link('home-to-west', VPC_A, [22, 443, 3389], 3), probe);
+
+    // Assess
+    expect(mostInFlight).toBe(3);
+    expect(mostPerTarget).toBe(1);
+  });
+
+  it('reports each target from its own attempts and the link from all of them', async () => {
+    // Prepare
+    const { probe } = scriptedProbe({ 22: [connected(10), timeout, connected(30)], 443: [refused(20)] });
+
+    // Act
+    const report = await runLinkCanary(link('home-to-west', VPC_A, [22, 443], 3), probe);
+
+    // Assess
+    expect(report.targets.map((target) => [target.port, target.reachable, target.lossPercent])).toEqual([
+      [22, true, 33.33],
+      [443, true, 0],
+    ]);
+    expect(report).toMatchObject({ success: true, latencyMs: 20, minMs: 10, maxMs: 30, lossPercent: 16.67 });
+  });
+
+  it('stops at an abort with a CanaryError and starts no attempt after it', async () => {
+    // Prepare
+    const controller = new AbortController();
+    let calls = 0;
+    const probe: Probe = async () => {
+      calls += 1;
+      controller.abort(new Error('deadline'));
+      return connected(1);
+    };
+
+    // Act
+    const run = runLinkCanary(link('home-to-west', VPC_A, [22, 443], 3), probe, controller.signal);
+
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(CanaryError);
+    expect(calls).toBe(1);
+  });
+
+  it('refuses to start when the signal is already aborted', async () => {
+    // Prepare
+    const { probe, calls } = scriptedProbe({});
+
+    // Act
+    const run = runLinkCanary(link('home-to-west', VPC_A, [22]), probe, AbortSignal.abort());
+
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(CanaryError);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('turns an unexpected probe failure into a CanaryError naming the link, after the other probes end', async () => {
+    // Prepare
+    const ended: number[] = [];
+    const probe: Probe = async (target) => {
+      if (target.port === 22) throw new TypeError('socket exploded');
+      await new Promise(setImmediate);
+      ended.push(target.port);
+      return connected(1);
+    };
+
+    // Act
+    const run = runLinkCanary(link('home-to-west', VPC_A, [22, 443], 2), probe);
+
+    // Assess
+    await expect(run).rejects.toThrow(
+      new CanaryError('canary for link home-to-west could not complete: TypeError: socket exploded'),
+    );
+    expect(ended).toEqual([443, 443]);
+  });
+});
+
+describe('runCanary', () => {
+  it('reports every link of the run with the VPC and the start time', async () => {
+    // Prepare
+    const { probe } = scriptedProbe({ 22: [connected(5)], 443: [timeout] });
+    const links = [link('home-to-west', VPC_A, [22], 1), link('dr', VPC_A, [443], 1)];
+
+    // Act
+    const result = await runCanary({
+      vpcId: VPC_A,
+      links,
+      probe,
+      startedAt: new Date('2026-11-26T20:29:38Z'),
+    });
+
+    // Assess
+    expect(result.vpcId).toBe(VPC_A);
+    expect(result.probedAt).toBe('2026-11-26T20:29:38.000Z');
+    expect(result.links.map((each) => [each.link, each.success])).toEqual([
+      ['home-to-west', true],
+      ['dr', false],
+    ]);
+  });
+});
