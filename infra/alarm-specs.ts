@@ -2,8 +2,9 @@
  * What each per-link alarm watches, as plain data: the stack turns these into CloudWatch alarms
  * and the sandbox evaluates the very same specs, so the drill exercises the deployed thresholds.
  */
-import { alarmTuningFor, type Config, type LinkConfig } from '#shared/config.ts';
+
 import { type LinkAlarm, linkAlarmName } from '#shared/alarm-names.ts';
+import { alarmTuningFor, type Config, type LinkConfig } from '#shared/config.ts';
 
 export type Statistic = 'Minimum' | 'Maximum' | 'Average' | 'Sum' | 'SampleCount';
 export type Comparison =

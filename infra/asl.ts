@@ -27,7 +27,10 @@ export type SubstitutionKey = (typeof STATE_MACHINES)[StateMachineId]['keys'][nu
 
 /** Raw ASL text of a state machine, placeholders intact. */
 export function readAsl(id: StateMachineId): string {
-  return readFileSync(fileURLToPath(new URL(`../statemachines/${STATE_MACHINES[id].file}`, import.meta.url)), 'utf8');
+  return readFileSync(
+    fileURLToPath(new URL(`../statemachines/${STATE_MACHINES[id].file}`, import.meta.url)),
+    'utf8',
+  );
 }
 
 /**
@@ -38,7 +41,8 @@ export function substituteAsl(id: StateMachineId, values: Record<string, string>
   const text = readAsl(id);
   const used = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((match) => match[1] ?? ''));
   for (const key of used) {
-    if (!(key in values)) throw new Error(`${STATE_MACHINES[id].file} uses \${${key}} but no value was given`);
+    if (!(key in values))
+      throw new Error(`${STATE_MACHINES[id].file} uses \${${key}} but no value was given`);
   }
   for (const key of Object.keys(values)) {
     if (!used.has(key)) throw new Error(`${STATE_MACHINES[id].file} has no \${${key}} placeholder`);

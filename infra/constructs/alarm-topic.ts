@@ -1,0 +1,79 @@
+/**
+ * The one SNS topic every alarm and every remediation report goes to, encrypted with a customer
+ * managed KMS key that CloudWatch may use (an alarm cannot publish to an encrypted topic otherwise).
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { Config } from '#shared/config.ts';
+
+export interface AlarmTopicProps {
+  readonly config: Config;
+}
+
+export class AlarmTopic extends Construct {
+  readonly topic: Topic;
+  readonly key: Key;
+
+  constructor(scope: Construct, id: string, props: AlarmTopicProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { namespace, notifications } = props.config;
+
+    this.key = new Key(this, 'Key', {
+      description: `VPN Guard (${namespace}) alarm topic encryption`,
+      enableKeyRotation: true,
+      // Only in-flight notifications are encrypted with it: nothing to decrypt once the stack is gone,
+      // so do not leave a key billing $1 a month behind.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // CloudWatch alarms publish to the topic as the cloudwatch.amazonaws.com service; with SSE the
+    // service needs the key to encrypt the message.
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToUseTheKey',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+
+    this.topic = new Topic(this, 'Topic', {
+      displayName: `VPN Guard ${namespace}`,
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    // The topic has a resource policy (enforceSSL), so allow this account's alarms explicitly.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowThisAccountsAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
+          },
+        },
+      }),
+    );
+    notifications.emails.forEach((email, index) => {
+      new Subscription(this, `Email${index}`, {
+        topic: this.topic,
+        protocol: SubscriptionProtocol.EMAIL,
+        endpoint: email,
+      });
+    });
+    notifications.smsNumbers.forEach((number, index) => {
+      new Subscription(this, `Sms${index}`, {
+        topic: this.topic,
+        protocol: SubscriptionProtocol.SMS,
+        endpoint: number,
+      });
+    });
+  }
+}

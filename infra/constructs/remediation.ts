@@ -1,0 +1,295 @@
+/**
+ * Remediation: the STANDARD state machine that replaces a link's gateway instance, its lock table,
+ * the functions it calls, and the two ways it is started automatically (the Monitor's branch via
+ * start-remediation, and the Unhealthy alarm's EventBridge rule).
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { CompositeAlarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { linkAlarmName } from '#shared/alarm-names.ts';
+import type { Config } from '#shared/config.ts';
+import { acknowledge, iam5 } from '../nag.ts';
+import { aslDefinition, remediationTimeoutSeconds, type Substitutions } from '../state-machine-definition.ts';
+import { GuardFunction, stackArnParts } from './guard-function.ts';
+import { invokeStatement, stateMachineWildcardReasons } from './state-machine-grants.ts';
+
+export interface RemediationProps {
+  readonly config: Config;
+  readonly checkTunnel: GuardFunction;
+  readonly publishMetric: GuardFunction;
+  /** vpcId → that VPC's ping-canary (the machine re-probes with it before and after replacing). */
+  readonly canaries: ReadonlyMap<string, GuardFunction>;
+  readonly topic: ITopic;
+  readonly topicKey: IKey;
+  /** Every link's Unhealthy composite alarm, by link name. */
+  readonly unhealthyAlarms: ReadonlyMap<string, CompositeAlarm>;
+}
+
+export class Remediation extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly lockTable: Table;
+  readonly remediationGuard: GuardFunction;
+  readonly gateway: GuardFunction;
+  readonly notify: GuardFunction;
+  readonly startRemediation: GuardFunction;
+  readonly alarmRule: Rule;
+  readonly deadLetterQueue: Queue;
+  /** The machine's top-level TimeoutSeconds. */
+  readonly timeoutSeconds: number;
+
+  constructor(scope: Construct, id: string, props: RemediationProps) {
+    super(scope, id);
+    const { config } = props;
+    const { partition, region, account } = stackArnParts(this);
+    this.timeoutSeconds = remediationTimeoutSeconds(
+      config.remediation.replacementTimeoutMinutes,
+      config.remediation.verifyTimeoutMinutes,
+    );
+
+    // Holds only leases (expiring via TTL) and a day's attempt budget: nothing worth keeping once
+    // the stack is gone, and a retained table would keep costing (PITR) with no one to read it.
+    this.lockTable = new Table(this, 'LockTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const canaryFunctions = Object.fromEntries(
+      [...props.canaries].map(([vpcId, fn]) => [vpcId, fn.functionArn]),
+    );
+    this.remediationGuard = new GuardFunction(this, 'RemediationGuard', {
+      functionId: 'remediation-guard',
+      config,
+      description:
+        'VPN Guard remediation guard: input validation, lock, cooldown and attempt budget, health verdict',
+      environment: {
+        LOCK_TABLE_NAME: this.lockTable.tableName,
+        // A crashed run's lock expires only after the machine has surely stopped.
+        LOCK_TTL_SECONDS: String(this.timeoutSeconds + 300),
+        // Plain JSON.stringify keeps the ARN tokens inside one string (ARNs need no escaping).
+        CANARY_FUNCTIONS: JSON.stringify(canaryFunctions),
+      },
+    });
+    this.remediationGuard.addToPolicy(
+      new PolicyStatement({
+        sid: 'LockTableItems',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [this.lockTable.tableArn],
+      }),
+    );
+
+    this.gateway = new GuardFunction(this, 'Gateway', {
+      functionId: 'gateway',
+      config,
+      description:
+        'VPN Guard gateway: describe, replace, configure and re-point the gateway instance of a link',
+      // Below the ASL's 60 s Task timeout, so the function's own timeout error is what the ASL sees.
+      timeout: Duration.seconds(50),
+    });
+    this.grantGateway(config, { partition, region, account });
+
+    this.notify = new GuardFunction(this, 'Notify', {
+      functionId: 'notify',
+      config,
+      description: 'VPN Guard notify: publishes the remediation report to the alarm topic',
+      environment: { TOPIC_ARN: props.topic.topicArn },
+    });
+    this.notify.addToPolicy(
+      new PolicyStatement({
+        sid: 'PublishReport',
+        actions: ['sns:Publish'],
+        resources: [props.topic.topicArn],
+      }),
+    );
+    this.notify.addToPolicy(
+      new PolicyStatement({
+        sid: 'UseTopicKey',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [props.topicKey.keyArn],
+      }),
+    );
+
+    const substitutions: Substitutions<'remediation'> = {
+      RemediationGuardFunctionArn: this.remediationGuard.functionArn,
+      GatewayFunctionArn: this.gateway.functionArn,
+      CheckTunnelFunctionArn: props.checkTunnel.functionArn,
+      PublishMetricFunctionArn: props.publishMetric.functionArn,
+      NotifyFunctionArn: this.notify.functionArn,
+    };
+    const definition = aslDefinition('remediation', substitutions, { TimeoutSeconds: this.timeoutSeconds });
+    const logGroup = new LogGroup(this, 'LogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-Remediation`,
+      retention: config.observability.logRetentionDays as RetentionDays,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineType: StateMachineType.STANDARD,
+      comment: 'VPN Guard remediation: replace a link gateway instance and verify the link recovered',
+      definitionBody: definition.body,
+      definitionSubstitutions: substitutions,
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    this.stateMachine.addToRolePolicy(
+      invokeStatement([
+        this.remediationGuard,
+        this.gateway,
+        props.checkTunnel,
+        props.publishMetric,
+        this.notify,
+        ...props.canaries.values(),
+      ]),
+    );
+    for (const reason of stateMachineWildcardReasons) {
+      acknowledge(this.stateMachine.role, iam5('Resource', '*'), reason);
+    }
+
+    const unhealthy = [...props.unhealthyAlarms.values()];
+    this.startRemediation = new GuardFunction(this, 'StartRemediation', {
+      functionId: 'start-remediation',
+      config,
+      description:
+        'VPN Guard start-remediation: starts the Remediation machine for links whose Unhealthy alarm is in ALARM',
+      environment: { REMEDIATION_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+      // Below the Monitor's 15 s Task timeout.
+      timeout: Duration.seconds(12),
+    });
+    this.startRemediation.addToPolicy(
+      new PolicyStatement({
+        sid: 'ReadUnhealthyAlarms',
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: unhealthy.map((alarm) => alarm.alarmArn),
+      }),
+    );
+    this.startRemediation.addToPolicy(
+      new PolicyStatement({
+        sid: 'StartRemediation',
+        actions: ['states:StartExecution'],
+        resources: [this.stateMachine.stateMachineArn],
+      }),
+    );
+
+    this.deadLetterQueue = new Queue(this, 'AlarmRuleDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the Unhealthy-alarm rule target; a DLQ of a DLQ adds nothing.',
+    );
+    this.alarmRule = new Rule(this, 'UnhealthyAlarmRule', {
+      description: 'Starts remediation when a link Unhealthy alarm enters ALARM',
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: {
+          alarmName: config.links.map((link) => linkAlarmName(config.namespace, link.name, 'Unhealthy')),
+          state: { value: ['ALARM'] },
+        },
+      },
+      targets: [
+        new LambdaFunction(this.startRemediation.function, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 4,
+          maxEventAge: Duration.minutes(15),
+        }),
+      ],
+    });
+  }
+
+  /** Exactly the gateway calls in docs/contracts.md, each on the link's own resources. */
+  private grantGateway(config: Config, arn: { partition: string; region: string; account: string }): void {
+    const { partition, region, account } = arn;
+    const ec2 = (resource: string) => `arn:${partition}:ec2:${region}:${account}:${resource}`;
+    const groups = [...new Set(config.links.map((link) => link.gateway.autoScalingGroupName))];
+    const gateway = this.gateway;
+    gateway.addToPolicy(
+      new PolicyStatement({
+        sid: 'DescribeGateway',
+        actions: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'ec2:DescribeInstances',
+          'ec2:DescribeAddresses',
+          'ec2:DescribeRouteTables',
+        ],
+        resources: ['*'],
+      }),
+    );
+    gateway.acknowledgeWildcard(
+      'Resource',
+      '*',
+      'autoscaling:DescribeAutoScalingGroups, ec2:DescribeInstances, ec2:DescribeAddresses and ec2:DescribeRouteTables ' +
+        'support no resource-level permissions (read-only; every mutating action is scoped).',
+    );
+    gateway.addToPolicy(
+      new PolicyStatement({
+        sid: 'ReplaceGatewayInstance',
+        actions: ['autoscaling:TerminateInstanceInAutoScalingGroup'],
+        resources: groups.map(
+          (group) =>
+            `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${group}`,
+        ),
+      }),
+    );
+    for (const group of groups) {
+      gateway.acknowledgeWildcard(
+        'Resource',
+        `arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/${group}`,
+        'An Auto Scaling group ARN embeds a UUID generated at creation; the wildcard stands only for that UUID and ' +
+          'the ARN is pinned by the configured group name, so only that group matches.',
+      );
+    }
+    gateway.addToPolicy(
+      new PolicyStatement({
+        sid: 'DisableSourceDestCheckOnGatewayInstances',
+        actions: ['ec2:ModifyInstanceAttribute'],
+        resources: [ec2('instance/*')],
+        conditions: { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': groups } },
+      }),
+    );
+    gateway.acknowledgeWildcard(
+      'Resource',
+      `arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*`,
+      'The replacement instance id is unknown until the group launches it; the statement only matches instances ' +
+        'tagged aws:autoscaling:groupName with a configured gateway group.',
+    );
+    gateway.addToPolicy(
+      new PolicyStatement({
+        sid: 'ReassociateElasticIp',
+        actions: ['ec2:AssociateAddress'],
+        resources: [
+          ...new Set(config.links.map((link) => ec2(`elastic-ip/${link.gateway.elasticIpAllocationId}`))),
+          ec2('network-interface/*'),
+        ],
+      }),
+    );
+    gateway.acknowledgeWildcard(
+      'Resource',
+      `arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*`,
+      "The Elastic IP is associated with the new instance's network interface, whose id exists only after the " +
+        'replacement launches; the same statement pins the exact Elastic IP allocation, so no other address can move.',
+    );
+    gateway.addToPolicy(
+      new PolicyStatement({
+        sid: 'RepointRoutes',
+        actions: ['ec2:ReplaceRoute', 'ec2:CreateRoute'],
+        resources: [...new Set(config.links.flatMap((link) => link.gateway.routeTableIds))].map((table) =>
+          ec2(`route-table/${table}`),
+        ),
+      }),
+    );
+  }
+}

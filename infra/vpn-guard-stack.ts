@@ -1,0 +1,160 @@
+/**
+ * The VPN Guard stack: one deployment watches the configured links from their home Region.
+ * Environment-agnostic (no account or Region at synth, no lookups), so `cdk synth` needs no AWS.
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import type { Config } from '#shared/config.ts';
+import { AlarmTopic } from './constructs/alarm-topic.ts';
+import { Canary, linksByCanaryVpc } from './constructs/canary.ts';
+import { GuardDashboard } from './constructs/guard-dashboard.ts';
+import { GuardFunction } from './constructs/guard-function.ts';
+import { LinkAlarms } from './constructs/link-alarms.ts';
+import { Monitor } from './constructs/monitor.ts';
+import { Remediation } from './constructs/remediation.ts';
+import { pascalId } from './metrics.ts';
+
+export interface VpnGuardStackProps extends StackProps {
+  /** The validated deployment config. */
+  readonly config: Config;
+}
+
+export class VpnGuardStack extends Stack {
+  readonly config: Config;
+  readonly alarmTopic: AlarmTopic;
+  readonly checkTunnel: GuardFunction;
+  readonly publishMetric: GuardFunction;
+  readonly canaries: readonly Canary[];
+  readonly linkAlarms: ReadonlyMap<string, LinkAlarms>;
+  readonly remediation: Remediation;
+  readonly monitor: Monitor;
+  readonly dashboard: GuardDashboard | undefined;
+
+  constructor(scope: Construct, id: string, props: VpnGuardStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.config = config;
+
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { config });
+
+    this.checkTunnel = new GuardFunction(this, 'CheckTunnel', {
+      functionId: 'check-tunnel',
+      config,
+      description: "VPN Guard check-tunnel: reads every link's tunnel telemetry in the VPN's Region",
+      // Below the ASL's 20 s Task timeout, so the function's own timeout error is what the ASL sees.
+      timeout: Duration.seconds(15),
+    });
+    const vpnRegions = [...new Set(config.links.map((link) => link.vpn.region))];
+    this.checkTunnel.addToPolicy(
+      new PolicyStatement({
+        sid: 'DescribeVpnConnectionsInVpnRegions',
+        actions: ['ec2:DescribeVpnConnections'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:RequestedRegion': vpnRegions } },
+      }),
+    );
+    this.checkTunnel.acknowledgeWildcard(
+      'Resource',
+      '*',
+      'ec2:DescribeVpnConnections supports no resource-level permissions; the statement is limited by ' +
+        'aws:RequestedRegion to the VPN Regions of the configured links.',
+    );
+
+    this.publishMetric = new GuardFunction(this, 'PublishMetric', {
+      functionId: 'publish-metric',
+      config,
+      description: 'VPN Guard publish-metric: publishes tick and remediation figures to CloudWatch',
+      // Below the ASL's 15 s Task timeout.
+      timeout: Duration.seconds(12),
+    });
+    this.publishMetric.addToPolicy(
+      new PolicyStatement({
+        sid: 'PutMetricDataInNamespace',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': config.namespace } },
+      }),
+    );
+    this.publishMetric.acknowledgeWildcard(
+      'Resource',
+      '*',
+      'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited by the ' +
+        "cloudwatch:namespace condition to this deployment's namespace.",
+    );
+
+    this.canaries = [...linksByCanaryVpc(config)].map(
+      ([vpcId, links]) =>
+        new Canary(this, `Canary${vpcId.replace(/^vpc-/, 'Vpc')}`, { config, vpcId, links }),
+    );
+
+    const linkAlarms = new Map<string, LinkAlarms>();
+    for (const link of config.links) {
+      linkAlarms.set(
+        link.name,
+        new LinkAlarms(this, `Link${pascalId(link.name)}Alarms`, {
+          config,
+          link,
+          topic: this.alarmTopic.topic,
+        }),
+      );
+    }
+    this.linkAlarms = linkAlarms;
+
+    this.remediation = new Remediation(this, 'Remediation', {
+      config,
+      checkTunnel: this.checkTunnel,
+      publishMetric: this.publishMetric,
+      canaries: new Map(this.canaries.map((canary) => [canary.vpcId, canary.fn])),
+      topic: this.alarmTopic.topic,
+      topicKey: this.alarmTopic.key,
+      unhealthyAlarms: new Map([...linkAlarms].map(([name, alarms]) => [name, alarms.unhealthy])),
+    });
+
+    this.monitor = new Monitor(this, 'Monitor', {
+      config,
+      checkTunnel: this.checkTunnel,
+      publishMetric: this.publishMetric,
+      startRemediation: this.remediation.startRemediation,
+      canaries: this.canaries,
+      topic: this.alarmTopic.topic,
+    });
+
+    this.dashboard = config.observability.dashboard
+      ? new GuardDashboard(this, 'Dashboard', {
+          config,
+          linkAlarms,
+          monitorAlarms: [this.monitor.executionsFailed, this.monitor.executionsTimedOut],
+        })
+      : undefined;
+
+    // OutputKeys are a contract with the drill CLI (docs/contracts.md).
+    new CfnOutput(this, 'RemediationStateMachineArn', {
+      value: this.remediation.stateMachine.stateMachineArn,
+      description: 'Remediation state machine (STANDARD): start a drill here',
+    });
+    new CfnOutput(this, 'MonitorStateMachineArn', {
+      value: this.monitor.stateMachine.stateMachineArn,
+      description: 'Monitor state machine (EXPRESS), run by EventBridge Scheduler',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarmTopic.topic.topicArn,
+      description: 'SNS topic of every alarm and remediation report',
+    });
+    if (this.dashboard) {
+      new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.url, description: 'CloudWatch dashboard' });
+    }
+    new CfnOutput(this, 'LockTableName', {
+      value: this.remediation.lockTable.tableName,
+      description: 'DynamoDB table of remediation locks and attempt budgets',
+    });
+    new CfnOutput(this, 'LinkNames', {
+      value: config.links.map((link) => link.name).join(','),
+      description: 'Watched links, comma-separated',
+    });
+    new CfnOutput(this, 'Namespace', {
+      value: config.namespace,
+      description: 'CloudWatch namespace of the metrics',
+    });
+  }
+}
