@@ -1,0 +1,144 @@
+/**
+ * The lock and budget steps: adapters (passed in as the table) plus the pure decisions. A dry run
+ * reads and reports, and writes nothing.
+ */
+import type { RemediationSettings } from '#shared/config.ts';
+import type { Trigger } from '#shared/execution-name.ts';
+import { deleteLock, getBudget, getLock, type LockTable, putLock, writeBudget } from './adapters.ts';
+import {
+  afterCompletion,
+  budgetExpiry,
+  budgetKey,
+  budgetOutcome,
+  decideBudget,
+  EMPTY_BUDGET,
+  releaseOutcome,
+  withAttempt,
+} from './budget.ts';
+import { LockTableError } from './errors.ts';
+import { acquiredOutcome, dryRunLockOutcome, epochSeconds, heldOutcome, lockKey } from './lock.ts';
+import type { AttemptCompletion, BudgetOutcome, LockOutcome, ReleaseOutcome } from './types.ts';
+
+type Options = { signal: AbortSignal };
+
+/** Optimistic writes of the budget item: re-read and re-decide this many times before giving up. */
+const BUDGET_WRITE_TRIES = 3;
+
+/** acquire-lock: a conditional put (real run) or a read reporting what a real run would decide. */
+export async function acquireLock(
+  table: LockTable,
+  request: { link: string; executionId: string; dryRun: boolean; now: Date; ttlSeconds: number },
+  options: Options,
+): Promise<LockOutcome> {
+  const pk = lockKey(request.link);
+  if (request.dryRun) {
+    return dryRunLockOutcome(await getLock(table, pk, options), request.executionId, request.now);
+  }
+  const now = epochSeconds(request.now);
+  const expiresAt = now + request.ttlSeconds;
+  const result = await putLock(
+    table,
+    { pk, holder: request.executionId, acquiredAt: request.now.toISOString(), expiresAt, now },
+    options,
+  );
+  return result.acquired
+    ? acquiredOutcome(request.executionId, expiresAt, result.previous)
+    : heldOutcome(result.current);
+}
+
+/** check-budget: decide, and in a real run that proceeds, record the attempt (conditional update). */
+export async function checkBudget(
+  table: LockTable,
+  request: {
+    link: string;
+    executionId: string;
+    trigger: Trigger;
+    dryRun: boolean;
+    now: Date;
+    settings: RemediationSettings;
+  },
+  options: Options,
+): Promise<BudgetOutcome> {
+  const pk = budgetKey(request.link);
+  for (let attempt = 1; attempt <= BUDGET_WRITE_TRIES; attempt++) {
+    const stored = await getBudget(table, pk, options);
+    const record = stored ?? EMPTY_BUDGET;
+    const decision = decideBudget(record, request);
+    const outcome = budgetOutcome(decision, { ...request, lastCompletedAt: record.lastCompletedAt });
+    if (request.dryRun || decision.decision !== 'proceed' || decision.alreadyRecorded) return outcome;
+    const written = await writeBudget(
+      table,
+      pk,
+      {
+        record: withAttempt(record, request.executionId, request.now),
+        expectedVersion: record.version,
+        expiresAt: budgetExpiry(request.now, request.settings),
+      },
+      options,
+    );
+    if (written) return outcome;
+  }
+  throw new LockTableError(
+    `UpdateItem ${pk}: the budget item kept changing under us (${BUDGET_WRITE_TRIES} tries)`,
+  );
+}
+
+/**
+ * release-lock: settle this execution's budget attempt (start the cooldown, or withdraw it), then
+ * delete the lock if this execution still holds it. Both are conditional, so a retry is harmless.
+ */
+export async function releaseLock(
+  table: LockTable,
+  request: {
+    link: string;
+    executionId: string;
+    dryRun: boolean;
+    attempt: AttemptCompletion;
+    now: Date;
+    settings: RemediationSettings;
+  },
+  options: Options,
+): Promise<ReleaseOutcome> {
+  if (request.dryRun) return releaseOutcome(false, 'unchanged', true);
+  const budget = await settleAttempt(table, request, options);
+  const released = await deleteLock(
+    table,
+    { pk: lockKey(request.link), holder: request.executionId },
+    options,
+  );
+  return releaseOutcome(released, budget, false);
+}
+
+async function settleAttempt(
+  table: LockTable,
+  request: {
+    link: string;
+    executionId: string;
+    attempt: AttemptCompletion;
+    now: Date;
+    settings: RemediationSettings;
+  },
+  options: Options,
+): Promise<ReleaseOutcome['budget']> {
+  if (request.attempt === 'none') return 'unchanged';
+  const pk = budgetKey(request.link);
+  for (let attempt = 1; attempt <= BUDGET_WRITE_TRIES; attempt++) {
+    const record = await getBudget(table, pk, options);
+    const next = record && afterCompletion(record, request.executionId, request.attempt, request.now);
+    if (!record || !next) return 'unchanged';
+    const written = await writeBudget(
+      table,
+      pk,
+      {
+        record: next,
+        expectedVersion: record.version,
+        expiresAt: budgetExpiry(request.now, request.settings),
+      },
+      options,
+    );
+    if (written) return request.attempt === 'completed' ? 'cooldown-started' : 'attempt-withdrawn';
+  }
+  throw new LockTableError(
+    `UpdateItem ${pk}: the budget item kept changing under us (${BUDGET_WRITE_TRIES} tries)`,
+  );
+}

@@ -1,0 +1,29 @@
+/** start-remediation's two inputs: the Monitor's `{ source: "monitor" }`, or the alarm's EventBridge event. */
+import { z } from 'zod';
+
+/** The Monitor machine's call after each tick. */
+export const MonitorInputSchema = z.object({
+  source: z.literal('monitor'),
+  executionId: z.string().optional(),
+});
+
+/** EventBridge "CloudWatch Alarm State Change" (only the fields used; the rest passes). */
+export const AlarmEventSchema = z.looseObject({
+  source: z.literal('aws.cloudwatch'),
+  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  detail: z.looseObject({
+    alarmName: z.string().min(1),
+    state: z.looseObject({
+      value: z.string(),
+      /** e.g. `2026-11-26T11:58:00.000+0000`. */
+      timestamp: z
+        .string()
+        .refine((value) => !Number.isNaN(new Date(value).getTime()), 'must be a timestamp'),
+    }),
+  }),
+});
+
+/** Either input. */
+export const StartInputSchema = z.union([MonitorInputSchema, AlarmEventSchema]);
+/** A parsed start-remediation input. */
+export type StartInput = z.output<typeof StartInputSchema>;

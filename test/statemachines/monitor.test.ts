@@ -1,0 +1,269 @@
+/**
+ * The Monitor ASL executed locally (aws-local-stepfunctions), every Task bound to the real handler,
+ * AWS calls answered by aws-sdk-client-mock, canaries probing real loopback listeners.
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
+import { CloudWatchClient, DescribeAlarmsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeVpnConnectionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler as checkTunnel } from '#functions/check-tunnel/handler.ts';
+import { createCanaryHandler } from '#functions/ping-canary/handler.ts';
+import { handler as publishMetric } from '#functions/publish-metric/handler.ts';
+import { handler as startRemediation } from '#functions/start-remediation/handler.ts';
+import { localFunctionArn, substituteAsl } from '#infra/asl.ts';
+import { type Config, parseConfig } from '#shared/config.ts';
+import { type LocalLambda, runLocalExecution } from '#sandbox/local-sfn.ts';
+import { exampleConfigJson } from '../fixtures/config.ts';
+import { startHeldListener } from '../network/support.ts';
+
+const VPC = 'vpc-0a1b2c3d4e5f60718';
+const REMEDIATION_ARN = 'arn:aws:states:us-east-1:111111111111:stateMachine:vpn-guard-remediation';
+const MONITOR_ARN = 'arn:aws:states:us-east-1:111111111111:stateMachine:vpn-guard-monitor';
+
+const ec2 = mockClient(EC2Client);
+const cloudWatch = mockClient(CloudWatchClient);
+const sfn = mockClient(SFNClient);
+
+let listener: Server;
+let openPort: number;
+let closedPort: number;
+
+/** Two links in one VPC, their VPNs in us-west-2 ("region B") and eu-west-1, canaries on loopback. */
+function monitorConfig(): Config {
+  const raw = exampleConfigJson();
+  const west = raw.links[0] as Record<string, Record<string, unknown>>;
+  west.canary = { ...west.canary, targets: [{ host: '127.0.0.1', port: openPort }], attempts: 2, timeoutMs: 500 };
+  const eu = structuredClone(west);
+  (eu as Record<string, unknown>).name = 'home-to-eu';
+  eu.vpn = { region: 'eu-west-1', vpnConnectionIds: ['vpn-0bbbbbbbbbbbbbbbb'], minTunnelsUp: 1 };
+  eu.gateway = { ...eu.gateway, autoScalingGroupName: 'vpn-gateway-eu', elasticIpAllocationId: 'eipalloc-0bbbbbbbbbbbbbbbb' };
+  raw.links = [west, eu];
+  return parseConfig(raw, 'monitor test');
+}
+
+interface TunnelWorld {
+  /** Tunnel statuses per VPN connection id. */
+  tunnels: Record<string, ['UP' | 'DOWN', 'UP' | 'DOWN']>;
+  /** Regions whose EC2 API answers RequestLimitExceeded. */
+  throttled: Set<string>;
+}
+
+function serveTunnels(world: TunnelWorld): void {
+  ec2.on(DescribeVpnConnectionsCommand).callsFake(async (input, getClient) => {
+    const region = await getClient().config.region();
+    if (world.throttled.has(region)) {
+      throw Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' });
+    }
+    const ids: string[] = input.Filters?.[0]?.Values ?? [];
+    return {
+      VpnConnections: ids.map((id) => ({
+        VpnConnectionId: id,
+        State: 'available',
+        VgwTelemetry: (world.tunnels[id] ?? ['DOWN', 'DOWN']).map((status, index) => ({
+          OutsideIpAddress: `203.0.113.${index + 1}`,
+          Status: status,
+          StatusMessage: status === 'UP' ? '' : 'IPSEC IS DOWN',
+        })),
+      })),
+    };
+  });
+}
+
+async function runTick(config: Config) {
+  const env = {
+    ...process.env,
+    VPN_GUARD_CONFIG: JSON.stringify(config),
+    CANARY_VPC_ID: VPC,
+    REMEDIATION_STATE_MACHINE_ARN: REMEDIATION_ARN,
+  };
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) vi.stubEnv(key, value);
+  const canaryArn = localFunctionArn(`ping-canary-${VPC}`);
+  const functions: Record<string, LocalLambda> = {
+    [localFunctionArn('check-tunnel')]: checkTunnel as LocalLambda,
+    [localFunctionArn('publish-metric')]: publishMetric as LocalLambda,
+    [localFunctionArn('start-remediation')]: startRemediation as LocalLambda,
+    [canaryArn]: createCanaryHandler(env) as LocalLambda,
+  };
+  return runLocalExecution({
+    definition: substituteAsl('monitor', {
+      CheckTunnelFunctionArn: localFunctionArn('check-tunnel'),
+      PublishMetricFunctionArn: localFunctionArn('publish-metric'),
+      StartRemediationFunctionArn: localFunctionArn('start-remediation'),
+    }),
+    functions,
+    input: { canaryGroups: [{ vpcId: VPC, functionName: canaryArn, links: config.links.map((l) => l.name) }] },
+    executionName: 'tick-1',
+    stateMachineArn: MONITOR_ARN,
+  });
+}
+
+/** The value published for one metric of one link in this tick (undefined when not published). */
+function published(metric: string, link: string): number | undefined {
+  const datums = cloudWatch.commandCalls(PutMetricDataCommand).flatMap((call) => call.args[0].input.MetricData ?? []);
+  const found = datums.filter((d) => d.MetricName === metric && d.Dimensions?.[0]?.Value === link);
+  expect(found.length).toBeLessThanOrEqual(1);
+  return found[0]?.Value;
+}
+
+function alarmsInState(states: Record<string, 'OK' | 'ALARM'>): void {
+  cloudWatch.on(DescribeAlarmsCommand).callsFake(async (input) => ({
+    CompositeAlarms: (input.AlarmNames ?? []).map((name: string) => ({
+      AlarmName: name,
+      StateValue: states[name] ?? 'OK',
+      StateUpdatedTimestamp: new Date('2026-11-26T11:58:00Z'),
+    })),
+    MetricAlarms: [],
+  }));
+}
+
+describe('Monitor state machine, run locally over the real handlers', () => {
+  beforeAll(async () => {
+    listener = createServer((socket) => socket.destroy()).listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    openPort = (listener.address() as { port: number }).port;
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    closedPort = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+  });
+  afterAll(() => listener.close());
+  beforeEach(() => {
+    ec2.reset();
+    cloudWatch.reset();
+    sfn.reset();
+    cloudWatch.on(PutMetricDataCommand).resolves({});
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${REMEDIATION_ARN}:x`, startDate: new Date() });
+    alarmsInState({});
+  });
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('publishes a healthy tick and starts no remediation', async () => {
+    // Prepare
+    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'DOWN'] }, throttled: new Set() });
+    // Act
+    const run = await runTick(monitorConfig());
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.path).toEqual(expect.arrayContaining(['CollectTelemetry', 'CheckTunnels', 'PingCanary', 'PublishMetrics', 'StartRemediationForUnhealthyLinks', 'IsCollectionComplete', 'TickComplete']));
+    expect(published('TunnelsUp', 'home-to-west')).toBe(2);
+    expect(published('TunnelsUp', 'home-to-eu')).toBe(1);
+    expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(1);
+    expect(published('CanarySuccess', 'home-to-west')).toBe(1);
+    expect(published('CanaryLoss', 'home-to-west')).toBe(0);
+    expect(published('CanaryLatency', 'home-to-west')).toBeGreaterThanOrEqual(0);
+    expect(cloudWatch.commandCalls(PutMetricDataCommand)).toHaveLength(1);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('publishes one tunnel down as TunnelsUp 1 with a successful collection', async () => {
+    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'DOWN'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    const run = await runTick(monitorConfig());
+    expect(run.status).toBe('SUCCEEDED');
+    expect(published('TunnelsUp', 'home-to-west')).toBe(1);
+    expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(1);
+  });
+
+  it('publishes all tunnels down as TunnelsUp 0 and starts the remediation of a link whose Unhealthy alarm is in ALARM', async () => {
+    // Prepare
+    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['DOWN', 'DOWN'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    alarmsInState({ 'VpnGuard-home-to-west-Unhealthy': 'ALARM' });
+    // Act
+    const run = await runTick(monitorConfig());
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(published('TunnelsUp', 'home-to-west')).toBe(0);
+    expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(1);
+    const starts = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
+    expect(starts).toHaveLength(1);
+    expect(starts[0]?.stateMachineArn).toBe(REMEDIATION_ARN);
+    expect(starts[0]?.name).toBe('home-to-west-alarm-20261126T115800');
+    expect(JSON.parse(starts[0]?.input ?? '{}')).toMatchObject({ link: 'home-to-west', trigger: 'alarm', dryRun: false });
+  });
+
+  it('publishes CanarySuccess 0 and full loss when the far side does not answer', async () => {
+    // Prepare: a listener whose SYNs go unanswered stands for a host behind a broken link.
+    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    const silent = await startHeldListener({ host: '127.0.0.1' });
+    try {
+      const config = monitorConfig();
+      const west = config.links[0];
+      if (!west) throw new Error('fixture');
+      west.canary.targets = [{ host: '127.0.0.1', port: silent.port }];
+      west.canary.timeoutMs = 200;
+      // Act
+      const run = await runTick(config);
+      // Assess: connectivity lost is a successful collection of a bad figure, not a collector failure.
+      expect(run.status).toBe('SUCCEEDED');
+      expect(published('CanarySuccess', 'home-to-west')).toBe(0);
+      expect(published('CanaryLoss', 'home-to-west')).toBe(100);
+      expect(published('CanaryLatency', 'home-to-west')).toBeUndefined();
+      expect(published('CanarySuccess', 'home-to-eu')).toBe(1);
+    } finally {
+      await silent.dispose();
+    }
+  });
+
+  it('counts a refused connection as reachable: the remote host answered', async () => {
+    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    const config = monitorConfig();
+    const west = config.links[0];
+    if (!west) throw new Error('fixture');
+    west.canary.targets = [{ host: '127.0.0.1', port: closedPort }];
+    const run = await runTick(config);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(published('CanarySuccess', 'home-to-west')).toBe(1);
+  });
+
+  it('publishes a throttled region B as a collection failure, not as tunnels down, after retrying', async () => {
+    // Prepare
+    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set(['us-west-2']) });
+    // Act
+    const run = await runTick(monitorConfig());
+    // Assess
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CollectionIncomplete');
+    expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(0);
+    expect(published('TunnelsUp', 'home-to-west')).toBeUndefined();
+    expect(published('TunnelsUp', 'home-to-eu')).toBe(2);
+    expect(published('CanarySuccess', 'home-to-west')).toBe(1);
+  });
+
+  it('retries and then publishes a collection failure for every link when every Region is throttled', async () => {
+    serveTunnels({ tunnels: {}, throttled: new Set(['us-west-2', 'eu-west-1']) });
+    const run = await runTick(monitorConfig());
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CollectionIncomplete');
+    expect(run.path.filter((state) => state === 'CheckTunnels')).toHaveLength(1);
+    expect(run.history.filter((event) => event.type === 'StateRetried' && event.state === 'CheckTunnels')).toHaveLength(2);
+    expect(run.path).toContain('TunnelCheckFailed');
+    expect(ec2.commandCalls(DescribeVpnConnectionsCommand)).toHaveLength(6);
+    expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(0);
+    expect(published('TunnelCheckSuccess', 'home-to-eu')).toBe(0);
+    expect(published('TunnelsUp', 'home-to-west')).toBeUndefined();
+  });
+
+  it('publishes the canary as a collection failure when the canary function itself fails', async () => {
+    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    const config = monitorConfig();
+    // The canary function of this VPC is asked for a link it does not serve: it fails with InvalidInputError.
+    for (const link of config.links) link.canary.vpcId = 'vpc-0ffffffffffffffff';
+    const run = await runTick(config);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CollectionIncomplete');
+    expect(run.path).toContain('CanaryFailed');
+    expect(published('CanarySuccess', 'home-to-west')).toBeUndefined();
+    expect(published('TunnelsUp', 'home-to-west')).toBe(2);
+  });
+
+  it('fails the tick visibly when the metrics cannot be published', async () => {
+    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    cloudWatch.on(PutMetricDataCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDenied' }));
+    const run = await runTick(monitorConfig());
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('MetricPublishError');
+    expect(run.path).not.toContain('StartRemediationForUnhealthyLinks');
+  });
+});
