@@ -94,6 +94,38 @@ export function tickDatums(
   return { datums, failures };
 }
 
+/** How a remediation ended, as publish-metric records it. */
+export interface RemediationOutcomeInput {
+  readonly link: string;
+  readonly outcome: 'recovered' | 'failed';
+  readonly timeToRecoverSeconds: number | null;
+}
+
+/**
+ * The datums of one finished remediation: RemediationStarted 1, Succeeded and Failed as 1/0 twins
+ * (so Sum counts them and the RemediationFailed alarm sees a 0 on success), and TimeToRecover only
+ * when it recovered.
+ */
+export function remediationDatums(input: RemediationOutcomeInput, now: Date): Datum[] {
+  const timestamp = now.toISOString();
+  const datum = (metricName: string, value: number, unit: MetricUnit): Datum => ({
+    metricName,
+    link: input.link,
+    value,
+    unit,
+    timestamp,
+  });
+  const recovered = input.outcome === 'recovered';
+  return [
+    datum(METRICS.remediationStarted, 1, 'Count'),
+    datum(METRICS.remediationSucceeded, recovered ? 1 : 0, 'Count'),
+    datum(METRICS.remediationFailed, recovered ? 0 : 1, 'Count'),
+    ...(recovered && input.timeToRecoverSeconds !== null
+      ? [datum(METRICS.timeToRecover, input.timeToRecoverSeconds, 'Seconds')]
+      : []),
+  ];
+}
+
 /** Splits datums into PutMetricData-sized batches (at most 1,000 datums a call). */
 export function batches<T>(items: readonly T[], size = 1000): T[][] {
   const out: T[][] = [];

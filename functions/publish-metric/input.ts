@@ -1,4 +1,4 @@
-/** publish-metric's input: a monitor tick's collected figures. */
+/** publish-metric's input: a monitor tick's collected figures, or a finished remediation. */
 import { z } from 'zod';
 
 const ErrorBranch = { ok: z.literal(false), error: z.string(), cause: z.string().optional() };
@@ -17,3 +17,14 @@ export const TickInput = z.object({
     ]),
   ),
 });
+
+export const RemediationInput = z.object({
+  kind: z.literal('remediation'),
+  executionId: z.string().optional(),
+  link: z.string().min(1),
+  outcome: z.enum(['recovered', 'failed']),
+  timeToRecoverSeconds: z.number().nonnegative().nullable(),
+  failedState: z.string().nullable().optional(),
+});
+
+export const PublishMetricInput = z.discriminatedUnion('kind', [TickInput, RemediationInput]);

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TunnelCheckResult } from '#functions/check-tunnel/types.ts';
 import type { CanaryResult } from '#functions/ping-canary/types.ts';
-import { batches, type CanaryBranch, type TunnelBranch, tickDatums } from '#functions/publish-metric/datums.ts';
+import { batches, type CanaryBranch, remediationDatums, type TunnelBranch, tickDatums } from '#functions/publish-metric/datums.ts';
 import { AwsThrottledError, MetricPublishError } from '#shared/errors.ts';
 import { localLambdaContext } from '#sandbox/local-sfn.ts';
 import { twoLinkConfig } from '../fixtures/config.ts';
@@ -80,6 +80,22 @@ describe('tick datums', () => {
     expect(failures.filter((f) => f.collector === 'tunnels').map((f) => f.error)).toEqual(['AwsThrottledError', 'AwsThrottledError']);
   });
 
+  it('records a recovered remediation with its time to recover and a failed one without', () => {
+    const recovered = remediationDatums({ link: 'home-to-west', outcome: 'recovered', timeToRecoverSeconds: 312 }, new Date(at));
+    expect(recovered.map((d) => [d.metricName, d.value, d.unit])).toEqual([
+      ['RemediationStarted', 1, 'Count'],
+      ['RemediationSucceeded', 1, 'Count'],
+      ['RemediationFailed', 0, 'Count'],
+      ['TimeToRecover', 312, 'Seconds'],
+    ]);
+    const failed = remediationDatums({ link: 'home-to-west', outcome: 'failed', timeToRecoverSeconds: null }, new Date(at));
+    expect(failed.map((d) => [d.metricName, d.value])).toEqual([
+      ['RemediationStarted', 1],
+      ['RemediationSucceeded', 0],
+      ['RemediationFailed', 1],
+    ]);
+  });
+
   it('splits datums into calls of at most 1,000', () => {
     expect(batches(Array.from({ length: 2500 }, (_, i) => i)).map((batch) => batch.length)).toEqual([1000, 1000, 500]);
     expect(batches([])).toEqual([]);
@@ -116,6 +132,28 @@ describe('publish-metric handler', () => {
       Unit: 'Count',
       Timestamp: new Date(at),
     });
+  });
+
+  it('publishes a remediation’s metrics for its link', async () => {
+    cloudWatch.on(PutMetricDataCommand).resolves({});
+    const { handler } = await import('#functions/publish-metric/handler.ts');
+    const result = await handler(
+      { kind: 'remediation', executionId: 'e', link: 'home-to-eu', outcome: 'failed', timeToRecoverSeconds: null, failedState: 'AwaitReplacement' },
+      context,
+    );
+    expect(result).toEqual({ datums: 3, calls: 1 });
+    const sent = cloudWatch.commandCalls(PutMetricDataCommand)[0]?.args[0].input;
+    expect(sent?.MetricData?.map((d) => [d.MetricName, d.Value, d.Dimensions?.[0]?.Value])).toEqual([
+      ['RemediationStarted', 1, 'home-to-eu'],
+      ['RemediationSucceeded', 0, 'home-to-eu'],
+      ['RemediationFailed', 1, 'home-to-eu'],
+    ]);
+  });
+
+  it('rejects an input of neither kind before calling AWS', async () => {
+    const { handler } = await import('#functions/publish-metric/handler.ts');
+    await expect(handler({ kind: 'weekly' }, context)).rejects.toThrow(/invalid input/);
+    expect(cloudWatch.calls()).toHaveLength(0);
   });
 
   it('fails the task visibly when PutMetricData fails', async () => {

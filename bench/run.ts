@@ -1,0 +1,50 @@
+/**
+ * Benchmarks (never part of `npm test`'s pass/fail): `npm run bench`.
+ *   1. cost model of the shipped example config and of 10 links;
+ *   2. pure tick cost: building the datums of N links and batching them;
+ *   3. the canary's TCP handshake against a loopback listener (per-probe time);
+ *   4. a whole Monitor tick, run locally over the real handlers with mocked AWS (wall time, heap).
+ * Everything talks to loopback only.
+ */
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { parseConfig } from '#shared/config.ts';
+import { monthlyCost, dashboardMonthlyUsd } from './cost-model.ts';
+import { benchDatums, benchMonitorTick, benchProbe } from './workloads.ts';
+
+function table(rows: Record<string, string | number>[]): void {
+  console.table(rows);
+}
+
+async function main(): Promise<void> {
+  const example = parseConfig(JSON.parse(readFileSync('config/example.json', 'utf8')), 'config/example.json');
+  console.log('\n## 1. Monthly cost at list prices (us-east-1, no free tier)\n');
+  const one = monthlyCost(example);
+  table(one.lines.map((line) => ({ item: line.item, quantity: line.quantity, usd: line.monthlyUsd.toFixed(2) })));
+  console.log(`1 link: $${one.totalUsd.toFixed(2)}/month (+ $${dashboardMonthlyUsd.toFixed(2)} for the optional dashboard)`);
+  const ten = parseConfig(
+    { ...JSON.parse(readFileSync('config/example.json', 'utf8')), links: Array.from({ length: 10 }, (_, i) => ({ ...example.links[0], name: `link-${i}` })) },
+    '10 links',
+  );
+  const tenCost = monthlyCost(ten);
+  console.log(`10 links: $${tenCost.totalUsd.toFixed(2)}/month, $${tenCost.perLinkUsd.toFixed(2)} per link`);
+
+  console.log('\n## 2. Datums of one tick (pure), 1,000 links\n');
+  table([await benchDatums(1000, 200)]);
+
+  console.log('\n## 3. Canary TCP handshake to a loopback listener\n');
+  const server = createServer((socket) => socket.destroy()).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  table([await benchProbe(port, 500)]);
+  server.close();
+
+  console.log('\n## 4. Whole Monitor tick run locally (real ASL + handlers, mocked AWS, loopback canary)\n');
+  const started = performance.now();
+  table([await benchMonitorTick(1, 30), await benchMonitorTick(20, 10)]);
+  console.log(`\nbench finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+await main();

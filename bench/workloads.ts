@@ -1,0 +1,86 @@
+/** The workloads `npm run bench` measures. Loopback only. */
+import { performance } from 'node:perf_hooks';
+import type { TunnelCheckResult } from '#functions/check-tunnel/types.ts';
+import { probeTcp } from '#functions/ping-canary/probe.ts';
+import { batches, tickDatums } from '#functions/publish-metric/datums.ts';
+import { parseConfig } from '#shared/config.ts';
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function timings(label: string, samples: number[], extra: Record<string, string | number> = {}) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    workload: label,
+    runs: samples.length,
+    'p50 ms': percentile(sorted, 50).toFixed(3),
+    'p95 ms': percentile(sorted, 95).toFixed(3),
+    'max ms': (sorted.at(-1) ?? Number.NaN).toFixed(3),
+    ...extra,
+  };
+}
+
+/** Building and batching the datums of one tick for `links` links. */
+export async function benchDatums(links: number, runs: number) {
+  const base = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync('config/example.json', 'utf8')));
+  const config = parseConfig(
+    { ...base, links: Array.from({ length: links }, (_, i) => ({ ...base.links[0], name: `link-${i}` })) },
+    'bench',
+  );
+  const result: TunnelCheckResult = {
+    checkedAt: new Date().toISOString(),
+    links: config.links.map((link) => ({
+      link: link.name,
+      region: link.vpn.region,
+      ok: true,
+      tunnelsUp: 2,
+      tunnelsTotal: 2,
+      minTunnelsUp: 1,
+      healthy: true,
+      latencyMs: 40,
+      connections: [],
+    })),
+  };
+  const canaries = [
+    {
+      ok: true as const,
+      result: {
+        vpcId: 'vpc-1',
+        probedAt: result.checkedAt,
+        links: config.links.map((link) => ({
+          link: link.name,
+          success: true,
+          latencyMs: 70,
+          minMs: 60,
+          maxMs: 80,
+          lossPercent: 0,
+          targets: [],
+        })),
+      },
+    },
+  ];
+  const samples: number[] = [];
+  let calls = 0;
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    const { datums } = tickDatums(config.links, { ok: true, result }, canaries, new Date());
+    calls = batches(datums).length;
+    samples.push(performance.now() - started);
+  }
+  return timings(`datums for ${links} links`, samples, { 'PutMetricData calls': calls });
+}
+
+/** One TCP handshake to a loopback listener, `runs` times in sequence. */
+export async function benchProbe(port: number, runs: number) {
+  const samples: number[] = [];
+  const rtts: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    const attempt = await probeTcp({ host: '127.0.0.1', port }, { timeoutMs: 1000 });
+    samples.push(performance.now() - started);
+    if (attempt.rttMs !== null) rtts.push(attempt.rttMs);
+  }
+  const sortedRtt = [...rtts].sort((a, b) => a - b);
+  return timings('probe 127.0.0.1 (connect + close)', samples, { 'median RTT ms': percentile(sortedRtt, 50).toFixed(3) });
+}
