@@ -5,20 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Config, ConfigError, parseConfig } from '#shared/config.ts';
-import { EnvironmentTooLargeError } from './errors.ts';
 
 /** The config used when no `-c config=PATH` is given (also set in cdk.json). */
 export const DEFAULT_CONFIG_PATH = 'config/example.json';
 
 /** Lambda's limit on the total size of a function's environment variables (keys and values), bytes. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
-
-/**
- * Room kept in every function's environment for the variables the stack sets besides the config
- * (ARNs, table name, service name, NODE_OPTIONS). The exact total is checked per function by
- * GuardFunction; this early check gives the config-size message before anything is built.
- */
-export const ENVIRONMENT_HEADROOM_BYTES = 1024;
 
 /**
  * Reads and validates a config file. Throws {@link ConfigError} when the file is missing, is not
@@ -44,7 +36,6 @@ export function loadConfig(path: string, cwd: string = process.cwd()): Config {
   }
   const config = parseConfig(raw, path);
   checkAlarmPeriodsCoverSchedule(config, path);
-  checkRuntimeConfigSize(config, path);
   return config;
 }
 
@@ -78,24 +69,10 @@ export function checkAlarmPeriodsCoverSchedule(config: Config, source = 'config'
   if (problems.length > 0) throw new ConfigError(source, problems);
 }
 
-/** The config as the functions receive it in VPN_GUARD_CONFIG: compact JSON, defaults applied. */
+/**
+ * The config as the functions receive it: compact JSON, defaults applied. GuardFunction bundles it
+ * into each function's code as `__VPN_GUARD_CONFIG__` (functions/shared/runtime-config.ts).
+ */
 export function runtimeConfigJson(config: Config): string {
   return JSON.stringify(config);
-}
-
-/**
- * Fails early when the config alone leaves too little of Lambda's 4 KB environment for the other
- * variables every function needs.
- */
-export function checkRuntimeConfigSize(config: Config, source = 'config'): void {
-  const bytes = Buffer.byteLength(`VPN_GUARD_CONFIG${runtimeConfigJson(config)}`, 'utf8');
-  const budget = LAMBDA_ENVIRONMENT_LIMIT_BYTES - ENVIRONMENT_HEADROOM_BYTES;
-  if (bytes > budget) {
-    throw new EnvironmentTooLargeError(
-      `VPN Guard config (${source}) is too large for a Lambda environment: it takes ${bytes} bytes as ` +
-        `VPN_GUARD_CONFIG, and at most ${budget} of Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes are available ` +
-        `for it (the rest holds ARNs and names). Split the links over several deployments (each with its own ` +
-        `namespace and stackName), or shorten names and lists.`,
-    );
-  }
 }

@@ -1,6 +1,6 @@
 /**
  * gateway: the remediation's hands on the gateway (home Region): describe, replace,
- * await-replacement, configure, repoint. Env: VPN_GUARD_CONFIG.
+ * await-replacement, configure, repoint. Config: runtimeConfig() (bundled). Env: none of its own.
  */
 import { autoScalingClient, ec2Client } from '#shared/clients.ts';
 import { findLink } from '#shared/config.ts';

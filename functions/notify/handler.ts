@@ -1,5 +1,5 @@
 /**
- * notify: one SNS message per remediation outcome. Env: VPN_GUARD_CONFIG, TOPIC_ARN.
+ * notify: one SNS message per remediation outcome. Config: runtimeConfig() (bundled). Env: TOPIC_ARN.
  * Returns `{ messageId, subject, report }`; the ASL keeps `report` (the RemediationReport) as the
  * execution's output.
  */

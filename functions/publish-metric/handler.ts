@@ -15,7 +15,8 @@ import { PublishMetricInput } from './input.ts';
 export const handler = taskHandler(PublishMetricInput, async (input, { signal }) => {
   const config = runtimeConfig();
   if (input.kind === 'remediation') {
-    if (!findLink(config, input.link)) throw new InvalidInputError(`unknown link ${JSON.stringify(input.link)}`);
+    if (!findLink(config, input.link))
+      throw new InvalidInputError(`unknown link ${JSON.stringify(input.link)}`);
     const datums = remediationDatums(input, new Date());
     const calls = await putDatums(cloudWatchClient(), config.namespace, datums, { signal });
     logger.info('published remediation metrics', { outcome: input.outcome, failedState: input.failedState });

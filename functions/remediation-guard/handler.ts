@@ -1,6 +1,7 @@
 /**
  * remediation-guard: the Remediation machine's gatekeeper (validate, lock, budget, health verdicts).
- * Env: VPN_GUARD_CONFIG, LOCK_TABLE_NAME, LOCK_TTL_SECONDS, CANARY_FUNCTIONS (JSON vpcId → ARN).
+ * Config: runtimeConfig() (bundled). Env: LOCK_TABLE_NAME, LOCK_TTL_SECONDS, CANARY_FUNCTIONS
+ * (JSON vpcId → ARN).
  * Env is read at the first invocation that needs it, so `validate` never touches AWS.
  */
 import { dynamoClient } from '#shared/clients.ts';

@@ -1,7 +1,8 @@
 /**
  * start-remediation: starts the Remediation machine for links whose Unhealthy alarm is in ALARM,
  * from the Monitor (after each tick) or the alarm's EventBridge rule; both name the execution after
- * the alarm episode, so one episode is one execution. Env: VPN_GUARD_CONFIG, REMEDIATION_STATE_MACHINE_ARN.
+ * the alarm episode, so one episode is one execution. Config: runtimeConfig() (bundled).
+ * Env: REMEDIATION_STATE_MACHINE_ARN.
  */
 import { cloudWatchClient, sfnClient } from '#shared/clients.ts';
 import { taskHandler } from '#shared/middleware.ts';

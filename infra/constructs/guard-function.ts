@@ -11,7 +11,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Config } from '#shared/config.ts';
-import { CONFIG_ENV } from '#shared/runtime-config.ts';
+import { BUNDLED_CONFIG_GLOBAL } from '#shared/runtime-config.ts';
 import { EnvironmentTooLargeError } from '../errors.ts';
 import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, runtimeConfigJson } from '../load-config.ts';
 import { acknowledge, iam5 } from '../nag.ts';
@@ -36,7 +36,10 @@ export interface GuardFunctionVpcPlacement {
 export interface GuardFunctionProps {
   /** Which function's code (folder under functions/). */
   readonly functionId: FunctionId;
-  /** The validated deployment config, passed to the function as VPN_GUARD_CONFIG. */
+  /**
+   * The validated deployment config, bundled into the function's code as `__VPN_GUARD_CONFIG__`
+   * (not its environment, which Lambda caps at 4 KB): see functions/shared/runtime-config.ts.
+   */
   readonly config: Config;
   /** What the function does, shown in the Lambda console. */
   readonly description: string;
@@ -67,7 +70,6 @@ export class GuardFunction extends Construct {
     const environment: Record<string, string> = {
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'vpn-guard',
-      [CONFIG_ENV]: runtimeConfigJson(props.config),
       ...props.environment,
     };
     checkEnvironmentSize(this.node.path, environment);
@@ -104,6 +106,10 @@ export class GuardFunction extends Construct {
       }),
       bundling: {
         format: OutputFormat.ESM,
+        // The config goes into the code, not the environment (4 KB cap): esbuild replaces the global
+        // with this expression, so it must be JSON source text (a string literal holding the JSON).
+        // A config change changes the bundle, hence the asset hash, so CDK redeploys the code.
+        define: { [BUNDLED_CONFIG_GLOBAL]: JSON.stringify(runtimeConfigJson(props.config)) },
         target: 'node24',
         mainFields: ['module', 'main'],
         // ESM output: some dependencies still call require() (CommonJS), so give them one.
@@ -145,20 +151,35 @@ export class GuardFunction extends Construct {
 /**
  * Lambda rejects a function whose environment (keys and values together) exceeds 4 KB; fail synth
  * instead, with the function and what to change. Deploy-time values count at an upper estimate.
+ * The config is bundled into the code, so what can grow here is per-VPC lists such as
+ * remediation-guard's CANARY_FUNCTIONS (one ARN per canary VPC).
  */
 function checkEnvironmentSize(path: string, environment: Readonly<Record<string, string>>): void {
   let bytes = 0;
-  for (const [key, value] of Object.entries(environment)) {
-    const tokens = value.match(TOKEN_PATTERN)?.length ?? 0;
-    bytes += Buffer.byteLength(key + value.replace(TOKEN_PATTERN, ''), 'utf8') + tokens * TOKEN_SIZE_ESTIMATE;
-  }
+  for (const [key, value] of Object.entries(environment)) bytes += variableBytes(key, value);
   if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
     throw new EnvironmentTooLargeError(
       `The environment of ${path} would take about ${bytes} bytes; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} ` +
-        `for all variables together, and most of it is the config (${CONFIG_ENV}). Split the links over several ` +
-        'deployments (each with its own namespace and stackName), or shorten names and lists.',
+        `for all variables together (${describeLargest(environment)}). Split the links over several deployments ` +
+        '(each with its own namespace and stackName), for example fewer canary VPCs per deployment.',
     );
   }
+}
+
+/** The largest variables of an environment, for the size error. */
+function describeLargest(environment: Readonly<Record<string, string>>): string {
+  return Object.entries(environment)
+    .map(([key, value]) => ({ key, bytes: variableBytes(key, value) }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 2)
+    .map(({ key, bytes }) => `${key} takes about ${bytes}`)
+    .join(', ');
+}
+
+/** A variable's size (key and value), deploy-time values counted at {@link TOKEN_SIZE_ESTIMATE}. */
+function variableBytes(key: string, value: string): number {
+  const tokens = value.match(TOKEN_PATTERN)?.length ?? 0;
+  return Buffer.byteLength(key + value.replace(TOKEN_PATTERN, ''), 'utf8') + tokens * TOKEN_SIZE_ESTIMATE;
 }
 
 /** The partition, Region and account of a construct's stack, for building ARNs. */
