@@ -51,14 +51,47 @@ export function monthlyCost(config: Config): { lines: CostLine[]; totalUsd: numb
   const invocationsPerTick = 3 + canaryFunctions;
   const lambdaGbSeconds = ticks * invocationsPerTick * 0.3 * 0.25;
   const lines: CostLine[] = [
-    { item: 'custom metrics (6 per link)', quantity: tickMetrics * links, monthlyUsd: tickMetrics * links * PRICES.customMetricMonth },
-    { item: 'remediation metrics (4 per link, only once a remediation ran)', quantity: 4 * links, monthlyUsd: 0 },
-    { item: 'metric alarms (4 per link + RemediationFailed per link + 2 monitor)', quantity: 5 * links + 2, monthlyUsd: (5 * links + 2) * PRICES.standardAlarmMonth },
+    {
+      item: 'custom metrics (6 per link)',
+      quantity: tickMetrics * links,
+      monthlyUsd: tickMetrics * links * PRICES.customMetricMonth,
+    },
+    {
+      item: 'remediation metrics (4 per link, only once a remediation ran)',
+      quantity: 4 * links,
+      monthlyUsd: 0,
+    },
+    {
+      item: 'metric alarms (4 per link + RemediationFailed per link + 2 monitor)',
+      quantity: 5 * links + 2,
+      monthlyUsd: (5 * links + 2) * PRICES.standardAlarmMonth,
+    },
     { item: 'composite Unhealthy alarms', quantity: links, monthlyUsd: links * PRICES.compositeAlarmMonth },
-    { item: 'PutMetricData requests (one per tick for all links)', quantity: ticks, monthlyUsd: (ticks / 1000) * PRICES.putMetricDataPer1000 },
-    { item: 'EXPRESS executions (64 MB, ~1 s billed)', quantity: ticks, monthlyUsd: (ticks / 1e6) * PRICES.expressRequestPerMillion + ticks * 1 * 0.0625 * PRICES.expressGbSecond },
-    { item: 'Lambda requests + arm64 duration', quantity: ticks * invocationsPerTick, monthlyUsd: ((ticks * invocationsPerTick) / 1e6) * PRICES.lambdaRequestPerMillion + lambdaGbSeconds * PRICES.lambdaArmGbSecond },
-    { item: 'logs ingested (~3 KB per tick incl. EXPRESS ALL logging)', quantity: ticks, monthlyUsd: ((ticks * 3 * 1024) / 1024 ** 3) * PRICES.logsIngestPerGb * Math.max(1, links) },
+    {
+      item: 'PutMetricData requests (one per tick for all links)',
+      quantity: ticks,
+      monthlyUsd: (ticks / 1000) * PRICES.putMetricDataPer1000,
+    },
+    {
+      item: 'EXPRESS executions (64 MB, ~1 s billed)',
+      quantity: ticks,
+      monthlyUsd:
+        (ticks / 1e6) * PRICES.expressRequestPerMillion + ticks * 1 * 0.0625 * PRICES.expressGbSecond,
+    },
+    {
+      item: 'Lambda requests + arm64 duration',
+      quantity: ticks * invocationsPerTick,
+      monthlyUsd:
+        ((ticks * invocationsPerTick) / 1e6) * PRICES.lambdaRequestPerMillion +
+        lambdaGbSeconds * PRICES.lambdaArmGbSecond,
+    },
+    // EXPRESS logging ALL with execution data writes every state's input and output (~10 KB a link
+    // per tick, estimated from the local runs' payloads) plus ~5 KB of Lambda JSON logs.
+    {
+      item: 'logs ingested (~5 KB + 10 KB per link per tick, EXPRESS ALL)',
+      quantity: ticks,
+      monthlyUsd: ((ticks * (5 + 10 * links) * 1024) / 1024 ** 3) * PRICES.logsIngestPerGb,
+    },
   ];
   const totalUsd = lines.reduce((sum, line) => sum + line.monthlyUsd, 0);
   return { lines, totalUsd, perLinkUsd: totalUsd / links };

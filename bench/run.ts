@@ -3,7 +3,8 @@
  *   1. cost model of the shipped example config and of 10 links;
  *   2. pure tick cost: building the datums of N links and batching them;
  *   3. the canary's TCP handshake against a loopback listener (per-probe time);
- *   4. a whole Monitor tick, run locally over the real handlers with mocked AWS (wall time, heap).
+ *   4. whole scenarios on the sandbox: real ASL and handlers over the simulated AWS (wall time per
+ *      tick, heap growth), including the default drill.
  * Everything talks to loopback only.
  */
 import { once } from 'node:events';
@@ -11,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '#shared/config.ts';
-import { monthlyCost, dashboardMonthlyUsd } from './cost-model.ts';
-import { benchDatums, benchMonitorTick, benchProbe } from './workloads.ts';
+import { dashboardMonthlyUsd, monthlyCost } from './cost-model.ts';
+import { benchDatums, benchProbe, benchScenario } from './workloads.ts';
 
 function table(rows: Record<string, string | number>[]): void {
   console.table(rows);
@@ -22,10 +23,17 @@ async function main(): Promise<void> {
   const example = parseConfig(JSON.parse(readFileSync('config/example.json', 'utf8')), 'config/example.json');
   console.log('\n## 1. Monthly cost at list prices (us-east-1, no free tier)\n');
   const one = monthlyCost(example);
-  table(one.lines.map((line) => ({ item: line.item, quantity: line.quantity, usd: line.monthlyUsd.toFixed(2) })));
-  console.log(`1 link: $${one.totalUsd.toFixed(2)}/month (+ $${dashboardMonthlyUsd.toFixed(2)} for the optional dashboard)`);
+  table(
+    one.lines.map((line) => ({ item: line.item, quantity: line.quantity, usd: line.monthlyUsd.toFixed(2) })),
+  );
+  console.log(
+    `1 link: $${one.totalUsd.toFixed(2)}/month (+ $${dashboardMonthlyUsd.toFixed(2)} for the optional dashboard)`,
+  );
   const ten = parseConfig(
-    { ...JSON.parse(readFileSync('config/example.json', 'utf8')), links: Array.from({ length: 10 }, (_, i) => ({ ...example.links[0], name: `link-${i}` })) },
+    {
+      ...JSON.parse(readFileSync('config/example.json', 'utf8')),
+      links: Array.from({ length: 10 }, (_, i) => ({ ...example.links[0], name: `link-${i}` })),
+    },
     '10 links',
   );
   const tenCost = monthlyCost(ten);
@@ -41,9 +49,13 @@ async function main(): Promise<void> {
   table([await benchProbe(port, 500)]);
   server.close();
 
-  console.log('\n## 4. Whole Monitor tick run locally (real ASL + handlers, mocked AWS, loopback canary)\n');
+  console.log('\n## 4. Scenarios on the sandbox (real ASL + handlers, simulated AWS, loopback canary)\n');
   const started = performance.now();
-  table([await benchMonitorTick(1, 30), await benchMonitorTick(20, 10)]);
+  const rows = [];
+  for (const name of ['healthy-steady-state', 'gateway-instance-dies', 'two-links-one-failing']) {
+    rows.push(await benchScenario(name));
+  }
+  table(rows);
   console.log(`\nbench finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -23,7 +23,9 @@ function timings(label: string, samples: number[], extra: Record<string, string 
 
 /** Building and batching the datums of one tick for `links` links. */
 export async function benchDatums(links: number, runs: number) {
-  const base = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync('config/example.json', 'utf8')));
+  const base = JSON.parse(
+    await import('node:fs').then((fs) => fs.readFileSync('config/example.json', 'utf8')),
+  );
   const config = parseConfig(
     { ...base, links: Array.from({ length: links }, (_, i) => ({ ...base.links[0], name: `link-${i}` })) },
     'bench',
@@ -82,5 +84,30 @@ export async function benchProbe(port: number, runs: number) {
     if (attempt.rttMs !== null) rtts.push(attempt.rttMs);
   }
   const sortedRtt = [...rtts].sort((a, b) => a - b);
-  return timings('probe 127.0.0.1 (connect + close)', samples, { 'median RTT ms': percentile(sortedRtt, 50).toFixed(3) });
+  return timings('probe 127.0.0.1 (connect + close)', samples, {
+    'median RTT ms': percentile(sortedRtt, 50).toFixed(3),
+  });
+}
+
+/**
+ * A whole scenario on the sandbox: real ASL, real handlers, simulated AWS, loopback canary.
+ * Reports wall time per simulated monitor tick and the heap growth over the run.
+ */
+export async function benchScenario(name: string) {
+  const { loadScenario } = await import('#sandbox/scenario/load.ts');
+  const { runScenario } = await import('#sandbox/scenario/run.ts');
+  const heapBefore = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  const result = await runScenario(loadScenario(name));
+  const wallMs = performance.now() - started;
+  return {
+    workload: `scenario ${name}`,
+    'simulated min': result.durationSeconds / 60,
+    'monitor ticks': result.monitorRuns,
+    remediations: result.remediations.length,
+    'wall s': (wallMs / 1000).toFixed(2),
+    'ms per tick': (wallMs / Math.max(1, result.monitorRuns)).toFixed(1),
+    'heap growth MB': ((process.memoryUsage().heapUsed - heapBefore) / 2 ** 20).toFixed(1),
+    'expectations met': result.ok ? 'yes' : 'NO',
+  };
 }
