@@ -1,10 +1,11 @@
 /**
  * Runs a real ASL definition in-process with aws-local-stepfunctions, every `lambda:invoke` Task
  * bound to the real handler by its `FunctionName`. Wait states and Retry intervals do not sleep:
- * they call `onSimulatedDelay` so the caller's simulated clock moves instead.
+ * they call `onSimulatedDelay` so the caller's simulated clock moves instead, or, with `sleep`,
+ * wait for the caller's simulated clock (the sandbox world runs many executions on one clock).
  */
 import type { Context } from 'aws-lambda';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 
 type RunOptions = NonNullable<Parameters<StateMachine['run']>[1]>;
 type RunOverrides = RunOptions['overrides'];
@@ -13,8 +14,12 @@ type EventLog = NonNullable<
   Awaited<ReturnType<ReturnType<StateMachine['run']>['eventLogs']['next']>>['value']
 >;
 
-/** A Lambda handler as our functions export it. */
-export type LocalLambda = (event: unknown, context: Context) => Promise<unknown>;
+/** A Lambda handler as our functions export it (the runner also says which state invokes it). */
+export type LocalLambda = (
+  event: unknown,
+  context: Context,
+  invocation?: { readonly state: string },
+) => Promise<unknown>;
 
 export interface LocalRunOptions {
   /** The ASL after substitution. */
@@ -28,6 +33,14 @@ export interface LocalRunOptions {
   readonly onSimulatedDelay?: (seconds: number, reason: { state: string; kind: 'wait' | 'retry' }) => void;
   /** The clock used for the context object's StartTime. */
   readonly now?: () => Date;
+  /**
+   * When given, Wait states and retry intervals *wait* for this promise instead of passing at once:
+   * the caller's simulated clock decides when the execution moves on, so several executions can
+   * share one clock. `onSimulatedDelay` is still called first, as a notification.
+   */
+  readonly sleep?: (seconds: number, reason: { state: string; kind: 'wait' | 'retry' }) => Promise<void>;
+  /** Aborts the execution (the run then rejects with the library's ExecutionAbortedError). */
+  readonly signal?: AbortSignal;
 }
 
 export interface HistoryEvent {
@@ -37,6 +50,10 @@ export interface HistoryEvent {
   readonly error?: string;
   readonly cause?: string;
   readonly parent?: string;
+  /** The state's type (Task, Wait, Choice, ...). */
+  readonly stateType?: string;
+  /** Extra detail, e.g. a retry's backoff interval. */
+  readonly detail?: string;
 }
 
 export interface LocalRunResult {
@@ -54,7 +71,13 @@ export interface LocalRunResult {
 interface AslState {
   Type: string;
   Seconds?: number;
-  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number }[];
+  Retry?: {
+    ErrorEquals: string[];
+    IntervalSeconds?: number;
+    BackoffRate?: number;
+    MaxDelaySeconds?: number;
+    MaxAttempts?: number;
+  }[];
   Parameters?: { FunctionName?: string };
   Branches?: AslMachine[];
   ItemProcessor?: AslMachine;
@@ -79,7 +102,9 @@ type Retrier = NonNullable<AslState['Retry']>[number];
 /** The first retrier of a state that matches an error name, as Step Functions picks it. */
 function matchingRetrier(state: AslState, errorName: string): Retrier | undefined {
   return state.Retry?.find((retrier) =>
-    retrier.ErrorEquals.some((name) => name === errorName || name === 'States.ALL' || name === 'States.TaskFailed'),
+    retrier.ErrorEquals.some(
+      (name) => name === errorName || name === 'States.ALL' || name === 'States.TaskFailed',
+    ),
   );
 }
 
@@ -113,8 +138,12 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
   // Consecutive failures of a Task and the last error's name: a re-invocation after a failure is a
   // retry, so the simulated clock moves by the matching retrier's backoff instead of sleeping.
   const failuresByState = new Map<string, { count: number; error: string }>();
-  const taskResourceLocalHandlers: Record<string, (input: { FunctionName?: string; Payload?: unknown }) => Promise<unknown>> =
-    {};
+  /** With `sleep`: retrier attempt counts per state entry, mirroring the library's bookkeeping. */
+  const retries = new Map<string, { attempts: number[]; pendingSeconds?: number }>();
+  const taskResourceLocalHandlers: Record<
+    string,
+    (input: { FunctionName?: string; Payload?: unknown }) => Promise<unknown>
+  > = {};
   for (const [name, state] of states) {
     if (state.Type !== 'Task') continue;
     taskResourceLocalHandlers[name] = async (input) => {
@@ -123,23 +152,43 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
       if (!fn || !arn) {
         throw new Error(`local runner: state ${name} invokes ${String(arn)}, which has no local handler`);
       }
-      const failed = failuresByState.get(name);
-      const retrier = failed ? matchingRetrier(state, failed.error) : undefined;
-      if (failed && retrier && options.onSimulatedDelay) {
-        const base = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (failed.count - 1);
-        options.onSimulatedDelay(Math.min(base, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY), {
-          state: name,
-          kind: 'retry',
-        });
+      // Concurrent Map iterations run the same state with different inputs.
+      const entryKey = `${name}\u0000${JSON.stringify(input.Payload ?? null)}`;
+      if (options.sleep) {
+        const entry = retries.get(entryKey);
+        const pending = entry?.pendingSeconds;
+        if (entry && pending !== undefined) {
+          entry.pendingSeconds = undefined;
+          options.onSimulatedDelay?.(pending, { state: name, kind: 'retry' });
+          await options.sleep(pending, { state: name, kind: 'retry' });
+        }
+      } else {
+        const failed = failuresByState.get(name);
+        const retrier = failed ? matchingRetrier(state, failed.error) : undefined;
+        if (failed && retrier && options.onSimulatedDelay) {
+          const base = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (failed.count - 1);
+          options.onSimulatedDelay(Math.min(base, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY), {
+            state: name,
+            kind: 'retry',
+          });
+        }
       }
       try {
         // A real invocation serialises the payload: the handler never shares objects with the runner.
-        const payload = await fn(structuredClone(input.Payload ?? {}), localLambdaContext(arn));
+        const payload = await fn(structuredClone(input.Payload ?? {}), localLambdaContext(arn), {
+          state: name,
+        });
         failuresByState.delete(name);
+        retries.delete(entryKey);
         return { Payload: payload === undefined ? null : JSON.parse(JSON.stringify(payload)) };
       } catch (error) {
         const errorName = error instanceof Error ? error.name : 'Error';
+        const failed = failuresByState.get(name);
         failuresByState.set(name, { count: (failed?.count ?? 0) + 1, error: errorName });
+        const entry = retries.get(entryKey) ?? { attempts: (state.Retry ?? []).map(() => 0) };
+        const delay = nextRetryDelay(state, entry.attempts, error);
+        if (delay === undefined) retries.delete(entryKey);
+        else retries.set(entryKey, { attempts: entry.attempts, pendingSeconds: delay });
         throw error;
       }
     };
@@ -152,7 +201,10 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
       const seconds = waitSeconds.get(stateName);
       if (seconds === undefined) return undefined;
       options.onSimulatedDelay?.(seconds, { state: stateName, kind: 'wait' });
-      return 0;
+      if (!options.sleep) return 0;
+      // The library sleeps with the global setTimeout; this token makes that one call wait for the
+      // caller's clock instead (see installSimulatedTimeoutHook).
+      return new SimulatedDelay(options.sleep(seconds, { state: stateName, kind: 'wait' }));
     },
   });
   const retryIntervalOverrides = Object.fromEntries(states.filter(([, s]) => s.Retry).map(([n]) => [n, 0]));
@@ -160,8 +212,13 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
   const stateMachine = new StateMachine(JSON.parse(options.definition), {
     validationOptions: { checkArn: true, checkPaths: true },
   });
+  const releaseHook = options.sleep ? installSimulatedTimeoutHook() : undefined;
   const execution = stateMachine.run(options.input as JsonValue, {
-    overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides } as unknown as RunOverrides,
+    overrides: {
+      taskResourceLocalHandlers,
+      waitTimeOverrides,
+      retryIntervalOverrides,
+    } as unknown as RunOverrides,
     context: {
       Execution: {
         Id: executionArn,
@@ -173,6 +230,10 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
       StateMachine: { Id: options.stateMachineArn, Name: options.stateMachineArn.split(':').at(-1) },
     },
   });
+
+  const onAbort = () => execution.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) execution.abort();
 
   const history: HistoryEvent[] = [];
   const path: string[] = [];
@@ -189,6 +250,9 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
     return { status: 'SUCCEEDED', output, executionArn, history, path };
   } catch (error) {
     await collect.catch(() => undefined);
+    if (error instanceof ExecutionAbortedError) {
+      throw new LocalExecutionAbortedError(executionArn, history, path);
+    }
     if (error instanceof ExecutionError) {
       const inner = error.cause as { name?: string; message?: string } | undefined;
       return {
@@ -201,7 +265,109 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
       };
     }
     throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    releaseHook?.();
   }
+}
+
+/** The execution was aborted (`signal`); carries the history up to the abort. */
+export class LocalExecutionAbortedError extends Error {
+  override readonly name = 'LocalExecutionAbortedError';
+  constructor(
+    readonly executionArn: string,
+    readonly history: readonly HistoryEvent[],
+    readonly path: readonly string[],
+  ) {
+    super(`execution ${executionArn} was aborted`);
+  }
+}
+
+/**
+ * The retry interval (seconds) the library will wait before retrying `error` in `state`, or
+ * undefined when it will not retry; mirrors aws-local-stepfunctions' StateExecutor.shouldRetry
+ * (first matching retrier decides; FULL jitter is not simulated: the full interval is used).
+ */
+function nextRetryDelay(state: AslState, attempts: number[], error: unknown): number | undefined {
+  const name = error instanceof Error ? error.name : 'Error';
+  const retriers = state.Retry ?? [];
+  for (let i = 0; i < retriers.length; i++) {
+    const retrier = retriers[i];
+    if (!retrier) continue;
+    const matches = retrier.ErrorEquals.some(
+      (wanted) => wanted === name || wanted === 'States.ALL' || wanted === 'States.TaskFailed',
+    );
+    if (!matches) continue;
+    const done = attempts[i] ?? 0;
+    if (done >= (retrier.MaxAttempts ?? 3)) return undefined;
+    attempts[i] = done + 1;
+    const interval = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** done;
+    return Math.max(0, Math.min(interval, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY));
+  }
+  return undefined;
+}
+
+/** A Wait state's delay, handed to the library in place of milliseconds. */
+class SimulatedDelay {
+  constructor(readonly done: Promise<void>) {}
+  [Symbol.toPrimitive](): number {
+    return 1;
+  }
+}
+
+/** A timeout handle standing for a {@link SimulatedDelay} wait. */
+class SimulatedTimeout {
+  cancelled = false;
+}
+
+let hookUsers = 0;
+let restoreTimeouts: (() => void) | undefined;
+
+/**
+ * While executions with a simulated `sleep` run, the global setTimeout recognises a
+ * {@link SimulatedDelay} passed as the delay and waits for its promise instead of real time; every
+ * other call goes to the real setTimeout untouched. Returns the release function (reference-counted).
+ */
+function installSimulatedTimeoutHook(): () => void {
+  if (hookUsers === 0) {
+    const realSetTimeout = globalThis.setTimeout;
+    const realClearTimeout = globalThis.clearTimeout;
+    const hooked = ((callback: (...args: unknown[]) => void, delay?: unknown, ...args: unknown[]) => {
+      if (delay instanceof SimulatedDelay) {
+        const handle = new SimulatedTimeout();
+        const fire = () => {
+          if (!handle.cancelled) callback(...args);
+        };
+        delay.done.then(fire, fire);
+        return handle;
+      }
+      return realSetTimeout(callback, delay as number, ...args);
+    }) as unknown as typeof setTimeout;
+    const hookedClear = ((handle: unknown) => {
+      if (handle instanceof SimulatedTimeout) {
+        handle.cancelled = true;
+        return;
+      }
+      realClearTimeout(handle as Parameters<typeof clearTimeout>[0]);
+    }) as typeof clearTimeout;
+    globalThis.setTimeout = hooked;
+    globalThis.clearTimeout = hookedClear;
+    restoreTimeouts = () => {
+      globalThis.setTimeout = realSetTimeout;
+      globalThis.clearTimeout = realClearTimeout;
+    };
+  }
+  hookUsers += 1;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    hookUsers -= 1;
+    if (hookUsers === 0) {
+      restoreTimeouts?.();
+      restoreTimeouts = undefined;
+    }
+  };
 }
 
 function toHistoryEvent(event: EventLog): HistoryEvent {
@@ -209,11 +375,32 @@ function toHistoryEvent(event: EventLog): HistoryEvent {
   if ('state' in event && event.state) {
     const parent = 'parentState' in event && event.parentState ? event.parentState.name : undefined;
     const failure =
-      'Error' in event ? { error: String(event.Error), cause: String((event as { Cause?: unknown }).Cause ?? '') } : {};
-    return { ...base, state: event.state.name, ...(parent ? { parent } : {}), ...failure };
+      'Error' in event
+        ? { error: String(event.Error), cause: String((event as { Cause?: unknown }).Cause ?? '') }
+        : {};
+    const stateType = (event.state as { type?: string }).type;
+    return {
+      ...base,
+      state: event.state.name,
+      ...(stateType ? { stateType } : {}),
+      ...(parent ? { parent } : {}),
+      ...failure,
+      ...retryDetail(event),
+    };
   }
   if ('Error' in event) {
     return { ...base, error: String(event.Error), cause: String((event as { Cause?: unknown }).Cause ?? '') };
   }
   return base;
+}
+
+/** "retry 2 after 10 s": the backoff the library applies (without jitter) before retry `attempt`. */
+function retryDetail(event: EventLog): { detail?: string } {
+  const retry = (event as { retry?: { retrier?: NonNullable<AslState['Retry']>[number]; attempt?: number } })
+    .retry;
+  if (event.type !== 'StateRetried' || !retry?.retrier || retry.attempt === undefined) return {};
+  const { retrier, attempt } = retry;
+  const interval = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** Math.max(0, attempt - 1);
+  const seconds = Math.min(interval, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+  return { detail: `retry ${attempt} after ${seconds} s` };
 }

@@ -1,0 +1,179 @@
+/** Loading a scenario file: JSON, schema, config (inline or base + overrides), with errors naming the field. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, parseConfig } from '#shared/config.ts';
+import { type ScenarioFile, ScenarioSchema } from './schema.ts';
+
+/** The shipped scenario library. */
+export const SCENARIOS_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+
+/** The scenario `npm run drill` runs when none is named. */
+export const DEFAULT_SCENARIO = 'gateway-instance-dies';
+
+/** A scenario file that cannot be read or does not satisfy the schema; the message lists every problem. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid scenario ${file}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+export interface LoadedScenario {
+  readonly file: string;
+  readonly scenario: ScenarioFile;
+  /** The effective config (base + overrides), validated. */
+  readonly config: unknown;
+}
+
+/** Every shipped scenario file, sorted. */
+export function listScenarioFiles(dir = SCENARIOS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+/** A path, or the name of a shipped scenario (`gateway-instance-dies`). */
+export function resolveScenarioPath(pathOrName: string, cwd = process.cwd()): string {
+  const direct = isAbsolute(pathOrName) ? pathOrName : resolve(cwd, pathOrName);
+  if (existsSync(direct)) return direct;
+  const shipped = join(SCENARIOS_DIR, pathOrName.endsWith('.json') ? pathOrName : `${pathOrName}.json`);
+  if (existsSync(shipped)) return shipped;
+  const names = listScenarioFiles().map((file) => file.slice(SCENARIOS_DIR.length).replace(/\.json$/, ''));
+  throw new ScenarioError(pathOrName, [
+    `no such file, and no shipped scenario of that name (shipped: ${names.join(', ')})`,
+  ]);
+}
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ScenarioError(file, [`cannot read the ${what}: ${(error as Error).message}`]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(file, [`the ${what} is not JSON: ${(error as Error).message}`]);
+  }
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  );
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = root;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/** Deep patch: objects merge, arrays merge element-wise, `null` removes. */
+export function applyOverrides(base: unknown, patch: unknown): unknown {
+  if (patch === null) return undefined;
+  if (Array.isArray(patch)) {
+    const from = Array.isArray(base) ? base : [];
+    const length = Math.max(from.length, patch.length);
+    const merged: unknown[] = [];
+    for (let i = 0; i < length; i++) {
+      const value = i < patch.length ? applyOverrides(from[i], patch[i]) : from[i];
+      if (value !== undefined) merged.push(value);
+    }
+    return merged;
+  }
+  if (patch !== undefined && typeof patch === 'object') {
+    const from =
+      base !== null && typeof base === 'object' && !Array.isArray(base)
+        ? (base as Record<string, unknown>)
+        : {};
+    const merged: Record<string, unknown> = { ...from };
+    for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+      const next = applyOverrides(from[key], value);
+      if (next === undefined) delete merged[key];
+      else merged[key] = next;
+    }
+    return merged;
+  }
+  return patch === undefined ? base : patch;
+}
+
+/** Reads, validates and resolves one scenario file. */
+export function loadScenario(pathOrName: string): LoadedScenario {
+  const file = resolveScenarioPath(pathOrName);
+  const raw = readJson(file, 'scenario file');
+  const parsed = ScenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ScenarioError(
+      file,
+      parsed.error.issues.map((issue) => {
+        const field = fieldPath(issue.path) || '(root)';
+        if (issue.code === 'unrecognized_keys') {
+          return `${field}: unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+        }
+        const value = valueAt(raw, issue.path);
+        const shown = value === undefined ? 'nothing (the field is missing)' : JSON.stringify(value);
+        return `${field}: got ${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown}: ${issue.message}`;
+      }),
+    );
+  }
+  const scenario = parsed.data;
+  let config: unknown;
+  if ('inline' in scenario.config) {
+    config = scenario.config.inline;
+  } else {
+    const baseFile = resolve(dirname(file), scenario.config.base);
+    config = applyOverrides(
+      readJson(baseFile, `config base ${scenario.config.base}`),
+      scenario.config.overrides ?? {},
+    );
+  }
+  try {
+    parseConfig(config, `${file} config`);
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new ScenarioError(
+        file,
+        error.problems.map((p) => `config.${p}`),
+      );
+    throw error;
+  }
+  const links = new Set(((config as { links?: { name?: string }[] }).links ?? []).map((l) => l.name));
+  const problems: string[] = [];
+  scenario.timeline.forEach((entry, index) => {
+    const named = 'link' in entry.fault ? entry.fault.link : undefined;
+    if (named && !links.has(named))
+      problems.push(
+        `timeline[${index}].link: "${named}" is not a link of the config (${[...links].join(', ')})`,
+      );
+    if (entry.at > scenario.durationMinutes * 60) {
+      problems.push(
+        `timeline[${index}].at: ${entry.at} s is after the end of the scenario (${scenario.durationMinutes} min)`,
+      );
+    }
+  });
+  scenario.starts.forEach((start, index) => {
+    if (start.link && start.input === undefined && !links.has(start.link)) {
+      problems.push(
+        `starts[${index}].link: "${start.link}" is not a link of the config (${[...links].join(', ')})`,
+      );
+    }
+  });
+  scenario.expect.forEach((expectation, index) => {
+    const named = 'link' in expectation ? expectation.link : undefined;
+    if (named && !links.has(named))
+      problems.push(`expect[${index}].link: "${named}" is not a link of the config`);
+  });
+  if (problems.length > 0) throw new ScenarioError(file, problems);
+  return { file, scenario, config };
+}

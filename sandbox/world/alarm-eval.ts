@@ -1,0 +1,128 @@
+/**
+ * CloudWatch metric alarm evaluation, pure: the statistic of each period, M of N datapoints, and
+ * the four missing-data treatments, for the specs in infra/alarm-specs.ts.
+ *
+ * Evaluation model (simplified from CloudWatch, documented in the sandbox README section):
+ * - an alarm is evaluated once a minute; its N periods are the aligned periods ending with the one
+ *   that contains the evaluation time (the current, partial period included, so a datapoint
+ *   published at :05 counts at the :50 evaluation of the same minute);
+ * - `breaching` / `notBreaching`: a missing period counts as breaching / not breaching;
+ * - `ignore`: missing periods are skipped; with no datapoint at all the state is kept;
+ * - `missing`: with no datapoint at all the alarm goes to INSUFFICIENT_DATA, otherwise the
+ *   datapoints present decide.
+ * ALARM when at least M evaluated periods breach; OK otherwise, except that `ignore`/`missing`
+ * keep the current state while fewer than N − M + 1 non-breaching datapoints prove OK.
+ */
+import type { Comparison, MetricAlarmSpec, MissingData, Statistic } from '#infra/alarm-specs.ts';
+
+export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+/** One stored sample: a value (or a pre-aggregated statistic set) at a time. */
+export interface Sample {
+  readonly timestamp: number;
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** The statistic of the samples of one period; undefined when there are none. */
+export function statisticOf(samples: readonly Sample[], statistic: Statistic): number | undefined {
+  if (samples.length === 0) return undefined;
+  const count = samples.reduce((acc, s) => acc + s.count, 0);
+  const sum = samples.reduce((acc, s) => acc + s.sum, 0);
+  switch (statistic) {
+    case 'SampleCount':
+      return count;
+    case 'Sum':
+      return sum;
+    case 'Average':
+      return count === 0 ? undefined : sum / count;
+    case 'Minimum':
+      return Math.min(...samples.map((s) => s.min));
+    case 'Maximum':
+      return Math.max(...samples.map((s) => s.max));
+  }
+}
+
+export function breaches(value: number, comparison: Comparison, threshold: number): boolean {
+  switch (comparison) {
+    case 'LessThanThreshold':
+      return value < threshold;
+    case 'LessThanOrEqualToThreshold':
+      return value <= threshold;
+    case 'GreaterThanThreshold':
+      return value > threshold;
+    case 'GreaterThanOrEqualToThreshold':
+      return value >= threshold;
+  }
+}
+
+export interface PeriodDatapoint {
+  /** Period start, epoch ms. */
+  readonly start: number;
+  readonly value: number | undefined;
+  /** Whether the period counts as breaching (missing data per the treatment). */
+  readonly breaching: boolean | undefined;
+}
+
+export interface AlarmEvaluation {
+  readonly state: AlarmStateValue;
+  readonly periods: readonly PeriodDatapoint[];
+  readonly reason: string;
+}
+
+type EvaluationSpec = Pick<
+  MetricAlarmSpec,
+  'statistic' | 'periodSeconds' | 'evaluationPeriods' | 'datapointsToAlarm' | 'comparison' | 'threshold'
+> & { readonly treatMissingData: MissingData };
+
+/**
+ * Evaluates one alarm at `now` (epoch ms) over `samples` (the metric's samples, any order), given
+ * its current state.
+ */
+export function evaluateMetricAlarm(
+  spec: EvaluationSpec,
+  samples: readonly Sample[],
+  now: number,
+  current: AlarmStateValue,
+): AlarmEvaluation {
+  const periodMs = spec.periodSeconds * 1000;
+  const latestStart = Math.floor(now / periodMs) * periodMs;
+  const periods: PeriodDatapoint[] = [];
+  for (let i = spec.evaluationPeriods - 1; i >= 0; i--) {
+    const start = latestStart - i * periodMs;
+    const inPeriod = samples.filter((s) => s.timestamp >= start && s.timestamp < start + periodMs);
+    const value = statisticOf(inPeriod, spec.statistic);
+    let breaching: boolean | undefined;
+    if (value !== undefined) breaching = breaches(value, spec.comparison, spec.threshold);
+    else if (spec.treatMissingData === 'breaching') breaching = true;
+    else if (spec.treatMissingData === 'notBreaching') breaching = false;
+    periods.push({ start, value, breaching });
+  }
+  const evaluated = periods.filter((p) => p.breaching !== undefined);
+  const breachingCount = evaluated.filter((p) => p.breaching).length;
+  const okCount = evaluated.length - breachingCount;
+  const shown = periods.map((p) => (p.value === undefined ? 'missing' : String(round(p.value)))).join(', ');
+  const describe = `[${shown}] ${spec.statistic} vs ${spec.comparison} ${spec.threshold}, ${spec.datapointsToAlarm} of ${spec.evaluationPeriods}, missing data ${spec.treatMissingData}`;
+
+  if (evaluated.length === 0) {
+    if (spec.treatMissingData === 'missing') {
+      return { state: 'INSUFFICIENT_DATA', periods, reason: `no datapoints: ${describe}` };
+    }
+    return { state: current, periods, reason: `no datapoints, state kept: ${describe}` };
+  }
+  if (breachingCount >= spec.datapointsToAlarm) {
+    return { state: 'ALARM', periods, reason: `${breachingCount} breaching datapoint(s): ${describe}` };
+  }
+  const proveOk = spec.evaluationPeriods - spec.datapointsToAlarm + 1;
+  if ((spec.treatMissingData === 'ignore' || spec.treatMissingData === 'missing') && okCount < proveOk) {
+    const state = spec.treatMissingData === 'missing' && current === 'INSUFFICIENT_DATA' ? 'OK' : current;
+    return { state, periods, reason: `${okCount} non-breaching datapoint(s), state kept: ${describe}` };
+  }
+  return { state: 'OK', periods, reason: `${breachingCount} breaching datapoint(s): ${describe}` };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

@@ -1,0 +1,371 @@
+/**
+ * CloudWatch in the home Region: PutMetricData stored with timestamps, the links' alarms built from
+ * infra/alarm-specs.ts and evaluated once a minute (alarm-eval.ts), the composite Unhealthy = OR of
+ * its children, DescribeAlarms as AWS answers it, and the state transitions that CloudWatch turns
+ * into SNS notifications and EventBridge events.
+ */
+import type {
+  CompositeAlarm,
+  DescribeAlarmsCommandInput,
+  DescribeAlarmsCommandOutput,
+  MetricAlarm,
+  PutMetricDataCommandInput,
+} from '@aws-sdk/client-cloudwatch';
+import type { CompositeAlarmSpec, MetricAlarmSpec } from '#infra/alarm-specs.ts';
+import { type AlarmStateValue, evaluateMetricAlarm, type Sample } from './alarm-eval.ts';
+import { awsError, UnmodelledCommandError } from './aws-errors.ts';
+
+type Output<T> = Omit<T, '$metadata'>;
+
+interface AlarmState {
+  value: AlarmStateValue;
+  reason: string;
+  /** Any update of the state or (for composites) of its reason. */
+  updatedAt: number;
+  /** The last change of the state value. */
+  transitionedAt: number;
+}
+
+interface MetricAlarmEntry {
+  readonly kind: 'metric';
+  readonly link: string;
+  readonly spec: MetricAlarmSpec;
+  readonly arn: string;
+  state: AlarmState;
+}
+
+interface CompositeAlarmEntry {
+  readonly kind: 'composite';
+  readonly link: string;
+  readonly spec: CompositeAlarmSpec;
+  readonly rule: string;
+  readonly arn: string;
+  state: AlarmState;
+  /** The children in ALARM, the composite's reason. */
+  alarmingChildren: string[];
+}
+
+type AlarmEntry = MetricAlarmEntry | CompositeAlarmEntry;
+
+/** One alarm state change, as CloudWatch reports it to SNS and EventBridge. */
+export interface AlarmTransition {
+  readonly at: number;
+  readonly alarmName: string;
+  readonly alarmArn: string;
+  readonly link: string;
+  readonly kind: 'metric' | 'composite';
+  readonly from: AlarmStateValue;
+  readonly to: AlarmStateValue;
+  readonly reason: string;
+  readonly description: string;
+  readonly rule?: string;
+}
+
+const dimensionKey = (
+  dimensions: readonly { Name?: string; Value?: string }[] | Readonly<Record<string, string>>,
+) => {
+  const pairs = Array.isArray(dimensions)
+    ? (dimensions as { Name?: string; Value?: string }[]).map((d) => [d.Name ?? '', d.Value ?? ''] as const)
+    : Object.entries(dimensions);
+  return [...pairs]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => `${name}=${value}`)
+    .join(',');
+};
+
+const metricKey = (namespace: string, metricName: string, dimensions: string) =>
+  `${namespace}|${metricName}|${dimensions}`;
+
+/** A stored metric sample with its identity. */
+export interface StoredDatum extends Sample {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: string;
+  readonly unit?: string;
+}
+
+export class CloudWatchModel {
+  private readonly metrics = new Map<string, StoredDatum[]>();
+  private readonly alarms = new Map<string, AlarmEntry>();
+  readonly transitions: AlarmTransition[] = [];
+
+  constructor(
+    private readonly region: string,
+    private readonly account: string,
+    private readonly now: () => number,
+  ) {}
+
+  private arn(name: string): string {
+    return `arn:aws:cloudwatch:${this.region}:${this.account}:alarm:${name}`;
+  }
+
+  /** Creates a link's alarms (all in `initial` state, as of `since`). */
+  addLinkAlarms(
+    link: string,
+    metricAlarms: readonly MetricAlarmSpec[],
+    unhealthy: CompositeAlarmSpec,
+    rule: string,
+    initial: AlarmStateValue,
+    since: number,
+  ): void {
+    const state = (): AlarmState => ({
+      value: initial,
+      reason:
+        initial === 'OK' ? 'Sandbox start: the link had been healthy' : 'Unchecked: initial alarm creation',
+      updatedAt: since,
+      transitionedAt: since,
+    });
+    for (const spec of metricAlarms) {
+      this.alarms.set(spec.alarmName, {
+        kind: 'metric',
+        link,
+        spec,
+        arn: this.arn(spec.alarmName),
+        state: state(),
+      });
+    }
+    this.alarms.set(unhealthy.alarmName, {
+      kind: 'composite',
+      link,
+      spec: unhealthy,
+      rule,
+      arn: this.arn(unhealthy.alarmName),
+      state: state(),
+      alarmingChildren: [],
+    });
+  }
+
+  /** Stores samples directly (history before the sandbox started), bypassing the API. */
+  seed(
+    namespace: string,
+    metricName: string,
+    dimensions: Readonly<Record<string, string>>,
+    timestamp: number,
+    value: number,
+  ): void {
+    this.store({
+      namespace,
+      metricName,
+      dimensions: dimensionKey(dimensions),
+      timestamp,
+      count: 1,
+      sum: value,
+      min: value,
+      max: value,
+    });
+  }
+
+  private store(datum: StoredDatum): void {
+    const key = metricKey(datum.namespace, datum.metricName, datum.dimensions);
+    const list = this.metrics.get(key) ?? [];
+    list.push(datum);
+    this.metrics.set(key, list);
+  }
+
+  /** Samples of one metric (for tests and the evaluator). */
+  samples(
+    namespace: string,
+    metricName: string,
+    dimensions: Readonly<Record<string, string>>,
+  ): readonly StoredDatum[] {
+    return this.metrics.get(metricKey(namespace, metricName, dimensionKey(dimensions))) ?? [];
+  }
+
+  /** Every stored sample. */
+  allSamples(): StoredDatum[] {
+    return [...this.metrics.values()].flat();
+  }
+
+  putMetricData(input: PutMetricDataCommandInput): void {
+    if (input.EntityMetricData !== undefined || input.StrictEntityValidation !== undefined) {
+      throw new UnmodelledCommandError('the sandbox does not model PutMetricData EntityMetricData');
+    }
+    const namespace = input.Namespace;
+    if (!namespace) throw awsError('cloudwatch', 'MissingParameter', 'The parameter Namespace is required.');
+    if (namespace.startsWith('AWS/')) {
+      throw awsError(
+        'cloudwatch',
+        'InvalidParameterValue',
+        'The value AWS/ for parameter Namespace is invalid.',
+      );
+    }
+    const data = input.MetricData ?? [];
+    if (data.length === 0)
+      throw awsError('cloudwatch', 'MissingParameter', 'The parameter MetricData is required.');
+    if (data.length > 1000) {
+      throw awsError(
+        'cloudwatch',
+        'InvalidParameterValue',
+        'The collection MetricData must not have a size greater than 1000.',
+      );
+    }
+    const now = this.now();
+    const accepted: StoredDatum[] = [];
+    for (const [index, datum] of data.entries()) {
+      const where = `MetricData.member.${index + 1}`;
+      if (!datum.MetricName)
+        throw awsError('cloudwatch', 'MissingParameter', `The parameter ${where}.MetricName is required.`);
+      const timestamp = datum.Timestamp ? new Date(datum.Timestamp).getTime() : now;
+      if (timestamp < now - 14 * 86_400_000 || timestamp > now + 2 * 3_600_000) {
+        throw awsError(
+          'cloudwatch',
+          'InvalidParameterValue',
+          `The parameter ${where}.Timestamp must specify a time no more than two weeks in the past and no more than two hours in the future.`,
+        );
+      }
+      const base = {
+        namespace,
+        metricName: datum.MetricName,
+        dimensions: dimensionKey(datum.Dimensions ?? []),
+        timestamp,
+        unit: datum.Unit,
+      };
+      if (datum.StatisticValues) {
+        const s = datum.StatisticValues;
+        accepted.push({
+          ...base,
+          count: s.SampleCount ?? 0,
+          sum: s.Sum ?? 0,
+          min: s.Minimum ?? 0,
+          max: s.Maximum ?? 0,
+        });
+      } else if (datum.Values) {
+        datum.Values.forEach((value, i) => {
+          const count = datum.Counts?.[i] ?? 1;
+          accepted.push({ ...base, count, sum: value * count, min: value, max: value });
+        });
+      } else {
+        const value = datum.Value;
+        if (value === undefined || !Number.isFinite(value)) {
+          throw awsError(
+            'cloudwatch',
+            'InvalidParameterValue',
+            `The value ${String(value)} for parameter ${where}.Value is invalid.`,
+          );
+        }
+        accepted.push({ ...base, count: 1, sum: value, min: value, max: value });
+      }
+    }
+    for (const datum of accepted) this.store(datum);
+  }
+
+  /** Evaluates every alarm at the current time; returns (and records) the transitions. */
+  evaluate(): AlarmTransition[] {
+    const now = this.now();
+    const changes: AlarmTransition[] = [];
+    for (const entry of this.alarms.values()) {
+      if (entry.kind !== 'metric') continue;
+      const { spec } = entry;
+      const samples = this.samples(spec.namespace, spec.metricName, spec.dimensions);
+      const result = evaluateMetricAlarm(spec, samples, now, entry.state.value);
+      if (result.state !== entry.state.value) {
+        changes.push(this.transition(entry, result.state, `Threshold Crossed: ${result.reason}`, now));
+      }
+    }
+    for (const entry of this.alarms.values()) {
+      if (entry.kind !== 'composite') continue;
+      const alarming = entry.spec.anyOf.filter((name) => this.alarms.get(name)?.state.value === 'ALARM');
+      const value: AlarmStateValue = alarming.length > 0 ? 'ALARM' : 'OK';
+      const reason =
+        alarming.length > 0
+          ? `${alarming.map((name) => `ALARM("${name}")`).join(' and ')} in ALARM`
+          : 'no child alarm in ALARM';
+      if (value !== entry.state.value) {
+        entry.alarmingChildren = alarming;
+        changes.push(this.transition(entry, value, reason, now));
+      } else if (alarming.join() !== entry.alarmingChildren.join()) {
+        // The state stays, its reason changes: StateUpdatedTimestamp moves, the transition time does not.
+        entry.alarmingChildren = alarming;
+        entry.state = { ...entry.state, reason, updatedAt: now };
+      }
+    }
+    return changes;
+  }
+
+  private transition(entry: AlarmEntry, to: AlarmStateValue, reason: string, now: number): AlarmTransition {
+    const from = entry.state.value;
+    entry.state = { value: to, reason, updatedAt: now, transitionedAt: now };
+    const change: AlarmTransition = {
+      at: now,
+      alarmName: entry.spec.alarmName,
+      alarmArn: entry.arn,
+      link: entry.link,
+      kind: entry.kind,
+      from,
+      to,
+      reason,
+      description: entry.spec.description,
+      ...(entry.kind === 'composite' ? { rule: entry.rule } : {}),
+    };
+    this.transitions.push(change);
+    return change;
+  }
+
+  /** An alarm's state (tests, expectations). */
+  stateOf(alarmName: string): AlarmStateValue | undefined {
+    return this.alarms.get(alarmName)?.state.value;
+  }
+
+  describeAlarms(input: DescribeAlarmsCommandInput): Output<DescribeAlarmsCommandOutput> {
+    for (const field of ['ChildrenOfAlarmName', 'ParentsOfAlarmName', 'ActionPrefix'] as const) {
+      if (input[field] !== undefined) {
+        throw new UnmodelledCommandError(`the sandbox's CloudWatch does not model DescribeAlarms.${field}`);
+      }
+    }
+    if (input.AlarmNames && input.AlarmNamePrefix) {
+      throw awsError(
+        'cloudwatch',
+        'InvalidParameterCombination',
+        'AlarmNames and AlarmNamePrefix cannot be used together.',
+      );
+    }
+    if (input.AlarmNames && input.AlarmNames.length > 100) {
+      throw awsError(
+        'cloudwatch',
+        'InvalidParameterValue',
+        'The collection AlarmNames must not have a size greater than 100.',
+      );
+    }
+    // Without AlarmTypes, DescribeAlarms returns metric alarms only (AWS's documented default).
+    const types = input.AlarmTypes ?? ['MetricAlarm'];
+    const selected = [...this.alarms.values()].filter(
+      (entry) =>
+        (input.AlarmNames === undefined || input.AlarmNames.includes(entry.spec.alarmName)) &&
+        (input.AlarmNamePrefix === undefined || entry.spec.alarmName.startsWith(input.AlarmNamePrefix)) &&
+        (input.StateValue === undefined || entry.state.value === input.StateValue),
+    );
+    const metricAlarms: MetricAlarm[] = [];
+    const compositeAlarms: CompositeAlarm[] = [];
+    for (const entry of selected) {
+      const common = {
+        AlarmName: entry.spec.alarmName,
+        AlarmArn: entry.arn,
+        AlarmDescription: entry.spec.description,
+        ActionsEnabled: true,
+        StateValue: entry.state.value,
+        StateReason: entry.state.reason,
+        StateUpdatedTimestamp: new Date(entry.state.updatedAt),
+        StateTransitionedTimestamp: new Date(entry.state.transitionedAt),
+      };
+      if (entry.kind === 'metric' && types.includes('MetricAlarm')) {
+        const { spec } = entry;
+        metricAlarms.push({
+          ...common,
+          Namespace: spec.namespace,
+          MetricName: spec.metricName,
+          Dimensions: Object.entries(spec.dimensions).map(([Name, Value]) => ({ Name, Value })),
+          Statistic: spec.statistic,
+          Period: spec.periodSeconds,
+          EvaluationPeriods: spec.evaluationPeriods,
+          DatapointsToAlarm: spec.datapointsToAlarm,
+          Threshold: spec.threshold,
+          ComparisonOperator: spec.comparison,
+          TreatMissingData: spec.treatMissingData,
+        });
+      } else if (entry.kind === 'composite' && types.includes('CompositeAlarm')) {
+        compositeAlarms.push({ ...common, AlarmRule: entry.rule });
+      }
+    }
+    return { MetricAlarms: metricAlarms, CompositeAlarms: compositeAlarms };
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The faults a scenario (or a test) can inject into the world, as a validated vocabulary. Times
+ * and durations are simulated seconds: a number, or text like "90s", "3m", "1m30s", "1h".
+ */
+import { z } from 'zod';
+import { SERVICES } from './aws-errors.ts';
+
+/** "90s" / "3m" / "1m30s" / "1h" / 90 → seconds. */
+export function parseDuration(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const match = /^(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s)?$/.exec(text);
+  if (!match || text === '' || (!match[1] && !match[2] && !match[3])) {
+    throw new Error(`"${value}" is not a duration: use seconds (90) or text like "90s", "3m", "1m30s", "1h"`);
+  }
+  return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+}
+
+/** A time or duration in simulated seconds: a number, or "90s", "3m", "1m30s", "1h". */
+export const Duration = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const link = z.string().min(1, 'must name a link of the scenario config');
+const forDuration = { for: Duration.optional() };
+
+/** Where an API fault applies: the home Region, the link's VPN Region, or a Region code. */
+const regionSelector = z.union([
+  z.literal('home'),
+  z.literal('vpn'),
+  z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
+]);
+
+const apiFault = {
+  service: z.enum(SERVICES, { error: `must be one of ${SERVICES.join(', ')}` }),
+  /** Default: every Region. `vpn` needs `link`. */
+  region: regionSelector.optional(),
+  link: link.optional(),
+  /** Only these commands (e.g. ["DescribeVpnConnections"]); default all of the service. */
+  commands: z.array(z.string().min(1)).min(1).optional(),
+  /** Fail only the next N matching calls (default: every call while the fault lasts). */
+  calls: z.number().int().positive().optional(),
+  ...forDuration,
+};
+
+export const FaultSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('tunnel-down'),
+      link,
+      /** Which VPN connection of the link (0-based); default all. */
+      connection: z.number().int().nonnegative().optional(),
+      /** Which tunnel of the connection (1 or 2); default both. */
+      tunnel: z.union([z.literal(1), z.literal(2)]).optional(),
+      ...forDuration,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('tunnel-up'),
+      link,
+      connection: z.number().int().nonnegative().optional(),
+      tunnel: z.union([z.literal(1), z.literal(2)]).optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('gateway-instance-dies'), link }).strict(),
+  z.object({ type: z.literal('ipsec-dies'), link, ...forDuration }).strict(),
+  z.object({ type: z.literal('api-throttled'), ...apiFault }).strict(),
+  z.object({ type: z.literal('api-unavailable'), ...apiFault }).strict(),
+  z
+    .object({
+      type: z.literal('replacement-slow'),
+      link,
+      bootSeconds: Duration,
+      launches: z.number().int().positive().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('replacement-never-in-service'),
+      link,
+      launches: z.number().int().positive().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('replacement-tunnels-never-up'),
+      link,
+      launches: z.number().int().positive().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('eip-association-fails'),
+      link,
+      /** The EC2 error name (default UnauthorizedOperation). */
+      error: z.string().min(1).optional(),
+      calls: z.number().int().positive().optional(),
+      ...forDuration,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('route-update-fails'),
+      link,
+      /** The route table: its index in the link's routeTableIds (0-based) or its id; default the first. */
+      table: z.union([z.number().int().nonnegative(), z.string().startsWith('rtb-')]).optional(),
+      error: z.string().min(1).optional(),
+      calls: z.number().int().positive().optional(),
+      ...forDuration,
+    })
+    .strict(),
+  z.object({ type: z.literal('latency-high'), link, ...forDuration }).strict(),
+  z.object({ type: z.literal('monitor-silent'), ...forDuration }).strict(),
+  z.object({ type: z.literal('remote-host-down'), link, ...forDuration }).strict(),
+  z
+    .object({
+      type: z.literal('route-hijacked'),
+      link,
+      table: z.union([z.number().int().nonnegative(), z.string().startsWith('rtb-')]).optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('source-dest-check-enabled'), link }).strict(),
+  z.object({ type: z.literal('eip-disassociated'), link }).strict(),
+  z.object({ type: z.literal('alarm-event-redelivered'), link }).strict(),
+  z
+    .object({
+      type: z.literal('lock-held'),
+      link,
+      /** The holder's execution id (default: a foreign execution). */
+      holder: z.string().min(1).optional(),
+      /** How long the lock stays live (default 30 minutes). */
+      expiresIn: Duration.optional(),
+    })
+    .strict(),
+]);
+
+export type Fault = z.output<typeof FaultSchema>;
+export type FaultType = Fault['type'];

@@ -1,0 +1,130 @@
+/**
+ * The seam between the product's real SDK v3 clients and the world: aws-sdk-client-mock stubs
+ * every client's `send`. Each modelled command is bound with `.on(Command).callsFake(...)` and
+ * reaches the world with the client's own Region (`await getClient().config.region()`); any other
+ * command throws {@link UnmodelledCommandError}, never silently succeeds.
+ */
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient, DescribeAlarmsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  AssociateAddressCommand,
+  CreateRouteCommand,
+  DescribeAddressesCommand,
+  DescribeInstancesCommand,
+  DescribeRouteTablesCommand,
+  DescribeVpnConnectionsCommand,
+  EC2Client,
+  ModifyInstanceAttributeCommand,
+  ReplaceRouteCommand,
+} from '@aws-sdk/client-ec2';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
+import type { Service } from './aws-errors.ts';
+
+/** What the world does with one call: the output, or a thrown AWS error. */
+export type Dispatch = (
+  service: Service,
+  command: string,
+  region: string,
+  input: unknown,
+) => Promise<unknown>;
+
+// biome-ignore lint/suspicious/noExplicitAny: command classes of different shapes share one table
+type CommandClass = new (input: any) => any;
+
+const MODELLED: Record<
+  Service,
+  { client: new (config: object) => unknown; commands: [string, CommandClass][] }
+> = {
+  ec2: {
+    client: EC2Client,
+    commands: [
+      ['DescribeVpnConnections', DescribeVpnConnectionsCommand],
+      ['DescribeInstances', DescribeInstancesCommand],
+      ['DescribeAddresses', DescribeAddressesCommand],
+      ['DescribeRouteTables', DescribeRouteTablesCommand],
+      ['ModifyInstanceAttribute', ModifyInstanceAttributeCommand],
+      ['AssociateAddress', AssociateAddressCommand],
+      ['ReplaceRoute', ReplaceRouteCommand],
+      ['CreateRoute', CreateRouteCommand],
+    ],
+  },
+  autoscaling: {
+    client: AutoScalingClient,
+    commands: [
+      ['DescribeAutoScalingGroups', DescribeAutoScalingGroupsCommand],
+      ['TerminateInstanceInAutoScalingGroup', TerminateInstanceInAutoScalingGroupCommand],
+    ],
+  },
+  cloudwatch: {
+    client: CloudWatchClient,
+    commands: [
+      ['PutMetricData', PutMetricDataCommand],
+      ['DescribeAlarms', DescribeAlarmsCommand],
+    ],
+  },
+  dynamodb: {
+    client: DynamoDBClient,
+    commands: [
+      ['GetItem', GetItemCommand],
+      ['PutItem', PutItemCommand],
+      ['UpdateItem', UpdateItemCommand],
+      ['DeleteItem', DeleteItemCommand],
+    ],
+  },
+  sns: { client: SNSClient, commands: [['Publish', PublishCommand]] },
+  sfn: { client: SFNClient, commands: [['StartExecution', StartExecutionCommand]] },
+};
+
+/** Every command the world serves, by service (for docs and tests). */
+export const MODELLED_COMMANDS: Readonly<Record<Service, readonly string[]>> = Object.fromEntries(
+  Object.entries(MODELLED).map(([service, { commands }]) => [service, commands.map(([name]) => name)]),
+) as Record<Service, string[]>;
+
+/** Stubs every client class; returns the function that restores the real `send`. */
+export function installClientMocks(dispatch: Dispatch): () => void {
+  // biome-ignore lint/suspicious/noExplicitAny: one stub per client class of different types
+  const stubs: AwsStub<any, any, any>[] = [];
+  for (const [service, { client, commands }] of Object.entries(MODELLED) as [
+    Service,
+    (typeof MODELLED)[Service],
+  ][]) {
+    // biome-ignore lint/suspicious/noExplicitAny: mockClient accepts any client class
+    const stub = mockClient(client as any);
+    // Unmodelled commands: the stub's default behaviour, which sees the command itself (and, as
+    // `this`, the client); the world records the call and fails it loudly.
+    stub.send.callsFake(async function (
+      this: unknown,
+      command: { constructor: { name: string }; input?: unknown },
+    ) {
+      const name = command.constructor.name.replace(/Command$/, '');
+      const region = await (this as { config?: { region?: () => Promise<string> } }).config
+        ?.region?.()
+        .catch(() => 'unknown');
+      return dispatch(service, name, region ?? 'unknown', command.input) as Promise<never>;
+    });
+    for (const [name, commandClass] of commands) {
+      stub.on(commandClass).callsFake(async (input: unknown, getClient: () => unknown) => {
+        const client = getClient() as { config: { region: () => Promise<string> } };
+        const region = await client.config.region();
+        return dispatch(service, name, region, input);
+      });
+    }
+    stubs.push(stub);
+  }
+  return () => {
+    for (const stub of stubs) stub.restore();
+  };
+}
