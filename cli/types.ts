@@ -57,5 +57,9 @@ export interface DrillSummary {
   readonly mutatingCalls: number | null;
   readonly failedState: string | null;
   readonly error: string | null;
-  readonly expectations: readonly { readonly description: string; readonly met: boolean; readonly detail?: string }[];
+  readonly expectations: readonly {
+    readonly description: string;
+    readonly met: boolean;
+    readonly detail?: string;
+  }[];
 }

@@ -14,7 +14,9 @@ export async function describeVpnTelemetry(
   { signal }: { signal?: AbortSignal } = {},
 ): Promise<VpnConnectionTelemetry[]> {
   const output = await client.send(
-    new DescribeVpnConnectionsCommand({ Filters: [{ Name: 'vpn-connection-id', Values: [...vpnConnectionIds] }] }),
+    new DescribeVpnConnectionsCommand({
+      Filters: [{ Name: 'vpn-connection-id', Values: [...vpnConnectionIds] }],
+    }),
     { abortSignal: signal },
   );
   return (output.VpnConnections ?? []).map((connection) => ({

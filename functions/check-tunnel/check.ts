@@ -5,7 +5,12 @@
  */
 import type { LinkConfig } from '#shared/config.ts';
 import { AwsThrottledError, describeError, isThrottling, TunnelCheckError } from '#shared/errors.ts';
-import { connectionIdsByRegion, evaluateLink, type RegionReading, type VpnConnectionTelemetry } from './telemetry.ts';
+import {
+  connectionIdsByRegion,
+  evaluateLink,
+  type RegionReading,
+  type VpnConnectionTelemetry,
+} from './telemetry.ts';
 import type { TunnelCheckResult } from './types.ts';
 
 export interface CheckDeps {
@@ -17,7 +22,10 @@ export interface CheckDeps {
 }
 
 /** Checks the tunnels of `links`. */
-export async function checkTunnels(links: readonly LinkConfig[], deps: CheckDeps): Promise<TunnelCheckResult> {
+export async function checkTunnels(
+  links: readonly LinkConfig[],
+  deps: CheckDeps,
+): Promise<TunnelCheckResult> {
   const byRegion = connectionIdsByRegion(links);
   const regions = [...byRegion.keys()];
   const errors: unknown[] = [];
@@ -29,15 +37,22 @@ export async function checkTunnels(links: readonly LinkConfig[], deps: CheckDeps
         return [region, { ok: true, latencyMs: round(deps.elapsedMs() - started), connections }];
       } catch (error) {
         errors.push(error);
-        return [region, { ok: false, latencyMs: round(deps.elapsedMs() - started), error: describeError(error) }];
+        return [
+          region,
+          { ok: false, latencyMs: round(deps.elapsedMs() - started), error: describeError(error) },
+        ];
       }
     }),
   );
   if (regions.length > 0 && errors.length === regions.length) {
     const summary = readings
-      .map(([region, reading]) => `${region}: ${reading.ok ? 'ok' : `${reading.error.name}: ${reading.error.message}`}`)
+      .map(
+        ([region, reading]) =>
+          `${region}: ${reading.ok ? 'ok' : `${reading.error.name}: ${reading.error.message}`}`,
+      )
       .join('; ');
-    if (errors.every(isThrottling)) throw new AwsThrottledError(`DescribeVpnConnections throttled (${summary})`);
+    if (errors.every(isThrottling))
+      throw new AwsThrottledError(`DescribeVpnConnections throttled (${summary})`);
     throw new TunnelCheckError(`DescribeVpnConnections failed in every Region (${summary})`);
   }
   const byRegionReading = new Map(readings);

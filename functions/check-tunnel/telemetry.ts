@@ -15,7 +15,11 @@ export interface VpnConnectionTelemetry {
 /** What one Region's DescribeVpnConnections call produced. */
 export type RegionReading =
   | { readonly ok: true; readonly latencyMs: number; readonly connections: readonly VpnConnectionTelemetry[] }
-  | { readonly ok: false; readonly latencyMs: number; readonly error: { readonly name: string; readonly message: string } };
+  | {
+      readonly ok: false;
+      readonly latencyMs: number;
+      readonly error: { readonly name: string; readonly message: string };
+    };
 
 /** Two tunnels per Site-to-Site VPN connection, by AWS's design. */
 export const TUNNELS_PER_CONNECTION = 2;

@@ -3,10 +3,11 @@
  * has its success/failure twin; a collection failure publishes the twin as 0 and *no* figure, so a
  * read failure is never mistaken for tunnels down or connectivity lost.
  */
-import { LINK_DIMENSION, METRICS } from '#infra/alarm-specs.ts';
-import type { LinkConfig } from '#shared/config.ts';
+
 import type { LinkTunnels, TunnelCheckResult } from '#functions/check-tunnel/types.ts';
 import type { CanaryResult, LinkCanaryReport } from '#functions/ping-canary/types.ts';
+import { LINK_DIMENSION, METRICS } from '#infra/alarm-specs.ts';
+import type { LinkConfig } from '#shared/config.ts';
 
 export type MetricUnit = 'Count' | 'Milliseconds' | 'Percent' | 'Seconds';
 
@@ -78,7 +79,11 @@ export function tickDatums(
       datum(METRICS.tunnelCheckSuccess, 0, 'Count');
       // The failed call's latency is still a figure worth having (a slow, failing API).
       if (tunnel) datum(METRICS.tunnelCheckLatency, tunnel.latencyMs, 'Milliseconds');
-      const error = tunnel ? `${tunnel.error.name}: ${tunnel.error.message}` : tunnels.ok ? 'not checked' : tunnels.error;
+      const error = tunnel
+        ? `${tunnel.error.name}: ${tunnel.error.message}`
+        : tunnels.ok
+          ? 'not checked'
+          : tunnels.error;
       failures.push({ link, collector: 'tunnels', error });
     }
 
@@ -88,7 +93,11 @@ export function tickDatums(
       datum(METRICS.canaryLoss, canary.lossPercent, 'Percent');
       if (canary.latencyMs !== null) datum(METRICS.canaryLatency, canary.latencyMs, 'Milliseconds');
     } else {
-      failures.push({ link, collector: 'canary', error: canary ? canary.failed : 'no canary ran for this link' });
+      failures.push({
+        link,
+        collector: 'canary',
+        error: canary ? canary.failed : 'no canary ran for this link',
+      });
     }
   }
   return { datums, failures };

@@ -7,7 +7,10 @@ export const TickInput = z.object({
   kind: z.literal('tick'),
   executionId: z.string().optional(),
   tunnels: z.discriminatedUnion('ok', [
-    z.object({ ok: z.literal(true), result: z.looseObject({ checkedAt: z.string(), links: z.array(z.looseObject({})) }) }),
+    z.object({
+      ok: z.literal(true),
+      result: z.looseObject({ checkedAt: z.string(), links: z.array(z.looseObject({})) }),
+    }),
     z.object(ErrorBranch),
   ]),
   canaries: z.array(

@@ -3,7 +3,13 @@
  * state). Alarm names are unique per account and Region, so they carry the CloudWatch namespace.
  */
 
-export const LINK_ALARMS = ['TunnelsDown', 'ConnectivityLost', 'LatencyHigh', 'MonitorSilent', 'Unhealthy'] as const;
+export const LINK_ALARMS = [
+  'TunnelsDown',
+  'ConnectivityLost',
+  'LatencyHigh',
+  'MonitorSilent',
+  'Unhealthy',
+] as const;
 export type LinkAlarm = (typeof LINK_ALARMS)[number];
 
 /** e.g. `VpnGuard-home-to-west-Unhealthy`. */

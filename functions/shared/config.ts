@@ -78,7 +78,9 @@ function isNetworkAddress(block: string): boolean {
 const hostname = z
   .string()
   .regex(
-    new RegExp(`^(${ipv4}|[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$`),
+    new RegExp(
+      `^(${ipv4}|[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$`,
+    ),
     'must be an IPv4 address or a DNS name of a host on the far side of the VPN',
   );
 
@@ -145,7 +147,9 @@ const LinkSchema = z
     canary: z
       .object({
         vpcId: resourceId('vpc'),
-        subnetIds: z.array(resourceId('subnet')).min(1, 'must list at least one subnet for the canary function'),
+        subnetIds: z
+          .array(resourceId('subnet'))
+          .min(1, 'must list at least one subnet for the canary function'),
         targets: z
           .array(TargetSchema)
           .min(1, 'must list at least one canary target (a host and TCP port across the VPN)'),
@@ -187,7 +191,9 @@ export const ConfigSchema = z
     namespace: z
       .string()
       .regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be a CloudWatch namespace like VpnGuard')
-      .refine((value) => !value.startsWith('AWS/'), { message: 'must not start with "AWS/" (reserved by AWS)' })
+      .refine((value) => !value.startsWith('AWS/'), {
+        message: 'must not start with "AWS/" (reserved by AWS)',
+      })
       .default('VpnGuard'),
     schedule: z
       .string()
@@ -226,9 +232,10 @@ export const ConfigSchema = z
       .object({
         logRetentionDays: z
           .union(
-            [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].map(
-              (days) => z.literal(days),
-            ) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>],
+            [
+              1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+              3288, 3653,
+            ].map((days) => z.literal(days)) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>],
             { error: 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 180, 365, ... days)' },
           )
           .default(30),

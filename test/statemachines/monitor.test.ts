@@ -14,8 +14,8 @@ import { createCanaryHandler } from '#functions/ping-canary/handler.ts';
 import { handler as publishMetric } from '#functions/publish-metric/handler.ts';
 import { handler as startRemediation } from '#functions/start-remediation/handler.ts';
 import { localFunctionArn, substituteAsl } from '#infra/asl.ts';
-import { type Config, parseConfig } from '#shared/config.ts';
 import { type LocalLambda, runLocalExecution } from '#sandbox/local-sfn.ts';
+import { type Config, parseConfig } from '#shared/config.ts';
 import { exampleConfigJson } from '../fixtures/config.ts';
 import { startHeldListener } from '../network/support.ts';
 
@@ -35,11 +35,20 @@ let closedPort: number;
 function monitorConfig(): Config {
   const raw = exampleConfigJson();
   const west = raw.links[0] as Record<string, Record<string, unknown>>;
-  west.canary = { ...west.canary, targets: [{ host: '127.0.0.1', port: openPort }], attempts: 2, timeoutMs: 500 };
+  west.canary = {
+    ...west.canary,
+    targets: [{ host: '127.0.0.1', port: openPort }],
+    attempts: 2,
+    timeoutMs: 500,
+  };
   const eu = structuredClone(west);
   (eu as Record<string, unknown>).name = 'home-to-eu';
   eu.vpn = { region: 'eu-west-1', vpnConnectionIds: ['vpn-0bbbbbbbbbbbbbbbb'], minTunnelsUp: 1 };
-  eu.gateway = { ...eu.gateway, autoScalingGroupName: 'vpn-gateway-eu', elasticIpAllocationId: 'eipalloc-0bbbbbbbbbbbbbbbb' };
+  eu.gateway = {
+    ...eu.gateway,
+    autoScalingGroupName: 'vpn-gateway-eu',
+    elasticIpAllocationId: 'eipalloc-0bbbbbbbbbbbbbbbb',
+  };
   raw.links = [west, eu];
   return parseConfig(raw, 'monitor test');
 }
@@ -94,7 +103,9 @@ async function runTick(config: Config) {
       StartRemediationFunctionArn: localFunctionArn('start-remediation'),
     }),
     functions,
-    input: { canaryGroups: [{ vpcId: VPC, functionName: canaryArn, links: config.links.map((l) => l.name) }] },
+    input: {
+      canaryGroups: [{ vpcId: VPC, functionName: canaryArn, links: config.links.map((l) => l.name) }],
+    },
     executionName: 'tick-1',
     stateMachineArn: MONITOR_ARN,
   });
@@ -102,7 +113,9 @@ async function runTick(config: Config) {
 
 /** The value published for one metric of one link in this tick (undefined when not published). */
 function published(metric: string, link: string): number | undefined {
-  const datums = cloudWatch.commandCalls(PutMetricDataCommand).flatMap((call) => call.args[0].input.MetricData ?? []);
+  const datums = cloudWatch
+    .commandCalls(PutMetricDataCommand)
+    .flatMap((call) => call.args[0].input.MetricData ?? []);
   const found = datums.filter((d) => d.MetricName === metric && d.Dimensions?.[0]?.Value === link);
   expect(found.length).toBeLessThanOrEqual(1);
   return found[0]?.Value;
@@ -142,12 +155,25 @@ describe('Monitor state machine, run locally over the real handlers', () => {
 
   it('publishes a healthy tick and starts no remediation', async () => {
     // Prepare
-    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'DOWN'] }, throttled: new Set() });
+    serveTunnels({
+      tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'DOWN'] },
+      throttled: new Set(),
+    });
     // Act
     const run = await runTick(monitorConfig());
     // Assess
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.path).toEqual(expect.arrayContaining(['CollectTelemetry', 'CheckTunnels', 'PingCanary', 'PublishMetrics', 'StartRemediationForUnhealthyLinks', 'IsCollectionComplete', 'TickComplete']));
+    expect(run.path).toEqual(
+      expect.arrayContaining([
+        'CollectTelemetry',
+        'CheckTunnels',
+        'PingCanary',
+        'PublishMetrics',
+        'StartRemediationForUnhealthyLinks',
+        'IsCollectionComplete',
+        'TickComplete',
+      ]),
+    );
     expect(published('TunnelsUp', 'home-to-west')).toBe(2);
     expect(published('TunnelsUp', 'home-to-eu')).toBe(1);
     expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(1);
@@ -159,7 +185,10 @@ describe('Monitor state machine, run locally over the real handlers', () => {
   });
 
   it('publishes one tunnel down as TunnelsUp 1 with a successful collection', async () => {
-    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'DOWN'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    serveTunnels({
+      tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'DOWN'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] },
+      throttled: new Set(),
+    });
     const run = await runTick(monitorConfig());
     expect(run.status).toBe('SUCCEEDED');
     expect(published('TunnelsUp', 'home-to-west')).toBe(1);
@@ -168,7 +197,10 @@ describe('Monitor state machine, run locally over the real handlers', () => {
 
   it('publishes all tunnels down as TunnelsUp 0 and starts the remediation of a link whose Unhealthy alarm is in ALARM', async () => {
     // Prepare
-    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['DOWN', 'DOWN'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    serveTunnels({
+      tunnels: { 'vpn-0a1b2c3d4e5f60718': ['DOWN', 'DOWN'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] },
+      throttled: new Set(),
+    });
     alarmsInState({ 'VpnGuard-home-to-west-Unhealthy': 'ALARM' });
     // Act
     const run = await runTick(monitorConfig());
@@ -180,12 +212,19 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     expect(starts).toHaveLength(1);
     expect(starts[0]?.stateMachineArn).toBe(REMEDIATION_ARN);
     expect(starts[0]?.name).toBe('home-to-west-alarm-20261126T115800');
-    expect(JSON.parse(starts[0]?.input ?? '{}')).toMatchObject({ link: 'home-to-west', trigger: 'alarm', dryRun: false });
+    expect(JSON.parse(starts[0]?.input ?? '{}')).toMatchObject({
+      link: 'home-to-west',
+      trigger: 'alarm',
+      dryRun: false,
+    });
   });
 
   it('publishes CanarySuccess 0 and full loss when the far side does not answer', async () => {
     // Prepare: a listener whose SYNs go unanswered stands for a host behind a broken link.
-    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    serveTunnels({
+      tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] },
+      throttled: new Set(),
+    });
     const silent = await startHeldListener({ host: '127.0.0.1' });
     try {
       const config = monitorConfig();
@@ -207,7 +246,10 @@ describe('Monitor state machine, run locally over the real handlers', () => {
   });
 
   it('counts a refused connection as reachable: the remote host answered', async () => {
-    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    serveTunnels({
+      tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] },
+      throttled: new Set(),
+    });
     const config = monitorConfig();
     const west = config.links[0];
     if (!west) throw new Error('fixture');
@@ -219,7 +261,10 @@ describe('Monitor state machine, run locally over the real handlers', () => {
 
   it('publishes a throttled region B as a collection failure, not as tunnels down, after retrying', async () => {
     // Prepare
-    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set(['us-west-2']) });
+    serveTunnels({
+      tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] },
+      throttled: new Set(['us-west-2']),
+    });
     // Act
     const run = await runTick(monitorConfig());
     // Assess
@@ -237,7 +282,9 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('CollectionIncomplete');
     expect(run.path.filter((state) => state === 'CheckTunnels')).toHaveLength(1);
-    expect(run.history.filter((event) => event.type === 'StateRetried' && event.state === 'CheckTunnels')).toHaveLength(2);
+    expect(
+      run.history.filter((event) => event.type === 'StateRetried' && event.state === 'CheckTunnels'),
+    ).toHaveLength(2);
     expect(run.path).toContain('TunnelCheckFailed');
     expect(ec2.commandCalls(DescribeVpnConnectionsCommand)).toHaveLength(6);
     expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(0);
@@ -246,7 +293,10 @@ describe('Monitor state machine, run locally over the real handlers', () => {
   });
 
   it('publishes the canary as a collection failure when the canary function itself fails', async () => {
-    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    serveTunnels({
+      tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] },
+      throttled: new Set(),
+    });
     const config = monitorConfig();
     // The canary function of this VPC is asked for a link it does not serve: it fails with InvalidInputError.
     for (const link of config.links) link.canary.vpcId = 'vpc-0ffffffffffffffff';
@@ -259,7 +309,10 @@ describe('Monitor state machine, run locally over the real handlers', () => {
   });
 
   it('fails the tick visibly when the metrics cannot be published', async () => {
-    serveTunnels({ tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] }, throttled: new Set() });
+    serveTunnels({
+      tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] },
+      throttled: new Set(),
+    });
     cloudWatch.on(PutMetricDataCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDenied' }));
     const run = await runTick(monitorConfig());
     expect(run.status).toBe('FAILED');

@@ -2,13 +2,22 @@ import { DescribeVpnConnectionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkTunnels } from '#functions/check-tunnel/check.ts';
-import { connectionReport, evaluateLink, type VpnConnectionTelemetry } from '#functions/check-tunnel/telemetry.ts';
+import {
+  connectionReport,
+  evaluateLink,
+  type VpnConnectionTelemetry,
+} from '#functions/check-tunnel/telemetry.ts';
 import type { LinkTunnelsOk, TunnelCheckResult } from '#functions/check-tunnel/types.ts';
-import { AwsThrottledError, InvalidInputError, TunnelCheckError } from '#shared/errors.ts';
 import { localLambdaContext } from '#sandbox/local-sfn.ts';
+import { AwsThrottledError, InvalidInputError, TunnelCheckError } from '#shared/errors.ts';
 import { twoLinkConfig } from '../fixtures/config.ts';
 
-const up = (ip: string) => ({ outsideIpAddress: ip, status: 'UP' as const, statusMessage: '', lastStatusChange: null });
+const up = (ip: string) => ({
+  outsideIpAddress: ip,
+  status: 'UP' as const,
+  statusMessage: '',
+  lastStatusChange: null,
+});
 const down = (ip: string) => ({ ...up(ip), status: 'DOWN' as const, statusMessage: 'IPSEC IS DOWN' });
 const connection = (id: string, tunnels: VpnConnectionTelemetry['tunnels'], state = 'available') => ({
   vpnConnectionId: id,
@@ -33,7 +42,14 @@ describe('tunnel evaluation', () => {
       ],
     }) as LinkTunnelsOk;
     // Assess
-    expect(result).toMatchObject({ ok: true, tunnelsUp: 3, tunnelsTotal: 4, minTunnelsUp: 2, healthy: true, latencyMs: 12 });
+    expect(result).toMatchObject({
+      ok: true,
+      tunnelsUp: 3,
+      tunnelsTotal: 4,
+      minTunnelsUp: 2,
+      healthy: true,
+      latencyMs: 12,
+    });
   });
 
   it('counts a missing connection as zero tunnels up', () => {
@@ -44,7 +60,12 @@ describe('tunnel evaluation', () => {
     }) as LinkTunnelsOk;
     expect(result.tunnelsUp).toBe(1);
     expect(result.healthy).toBe(false);
-    expect(result.connections[1]).toEqual({ vpnConnectionId: 'vpn-0cccccccccccccccc', state: 'missing', tunnels: [], tunnelsUp: 0 });
+    expect(result.connections[1]).toEqual({
+      vpnConnectionId: 'vpn-0cccccccccccccccc',
+      state: 'missing',
+      tunnels: [],
+      tunnelsUp: 0,
+    });
   });
 
   it('counts a connection that is not available as zero tunnels up even with stale UP telemetry', () => {
@@ -53,7 +74,11 @@ describe('tunnel evaluation', () => {
   });
 
   it('reports a failed Region read as a collection failure, not as tunnels down', () => {
-    const result = evaluateLink(west, { ok: false, latencyMs: 40, error: { name: 'RequestLimitExceeded', message: 'slow down' } });
+    const result = evaluateLink(west, {
+      ok: false,
+      latencyMs: 40,
+      error: { name: 'RequestLimitExceeded', message: 'slow down' },
+    });
     expect(result).toEqual({
       link: 'home-to-west',
       region: 'us-west-2',
@@ -86,17 +111,29 @@ describe('tunnel evaluation', () => {
     ]);
     expect(result.checkedAt).toBe('2026-11-26T12:00:00.000Z');
     expect(result.links[0]).toMatchObject({ link: 'home-to-west', ok: true, tunnelsUp: 1, healthy: true });
-    expect(result.links[1]).toMatchObject({ link: 'home-to-eu', ok: false, error: { name: 'RequestLimitExceeded' } });
+    expect(result.links[1]).toMatchObject({
+      link: 'home-to-eu',
+      ok: false,
+      error: { name: 'RequestLimitExceeded' },
+    });
   });
 
   it('throws AwsThrottledError when every Region is throttled, so the state machine retries', async () => {
-    const deps = { describe: async () => Promise.reject(throttled()), elapsedMs: () => 0, now: () => new Date() };
+    const deps = {
+      describe: async () => Promise.reject(throttled()),
+      elapsedMs: () => 0,
+      now: () => new Date(),
+    };
     await expect(checkTunnels(config.links, deps)).rejects.toBeInstanceOf(AwsThrottledError);
   });
 
   it('throws TunnelCheckError when every Region fails for another reason', async () => {
     const unavailable = Object.assign(new Error('Service Unavailable'), { name: 'Unavailable' });
-    const deps = { describe: async () => Promise.reject(unavailable), elapsedMs: () => 0, now: () => new Date() };
+    const deps = {
+      describe: async () => Promise.reject(unavailable),
+      elapsedMs: () => 0,
+      now: () => new Date(),
+    };
     await expect(checkTunnels(config.links, deps)).rejects.toThrow(TunnelCheckError);
   });
 });
@@ -121,7 +158,12 @@ describe('check-tunnel handler', () => {
           VpnConnectionId: id,
           State: 'available',
           VgwTelemetry: [
-            { OutsideIpAddress: `${region}-1`, Status: 'UP', StatusMessage: '', LastStatusChange: new Date('2026-11-26T10:00:00Z') },
+            {
+              OutsideIpAddress: `${region}-1`,
+              Status: 'UP',
+              StatusMessage: '',
+              LastStatusChange: new Date('2026-11-26T10:00:00Z'),
+            },
             { OutsideIpAddress: `${region}-2`, Status: 'DOWN', StatusMessage: 'IPSEC IS DOWN' },
           ],
         })),
@@ -129,17 +171,34 @@ describe('check-tunnel handler', () => {
     });
     const { handler } = await import('#functions/check-tunnel/handler.ts');
     // Act
-    const result = (await handler({ executionId: 'exec-1' }, localLambdaContext('arn:aws:lambda:us-east-1:1:function:ct'))) as TunnelCheckResult;
+    const result = (await handler(
+      { executionId: 'exec-1' },
+      localLambdaContext('arn:aws:lambda:us-east-1:1:function:ct'),
+    )) as TunnelCheckResult;
     // Assess
     const calls = ec2.commandCalls(DescribeVpnConnectionsCommand);
     expect(calls.map((call) => call.args[0].input)).toEqual([
       { Filters: [{ Name: 'vpn-connection-id', Values: ['vpn-0a1b2c3d4e5f60718'] }] },
-      { Filters: [{ Name: 'vpn-connection-id', Values: ['vpn-0bbbbbbbbbbbbbbbb', 'vpn-0cccccccccccccccc'] }] },
+      {
+        Filters: [{ Name: 'vpn-connection-id', Values: ['vpn-0bbbbbbbbbbbbbbbb', 'vpn-0cccccccccccccccc'] }],
+      },
     ]);
     const regions = await Promise.all(calls.map((call) => (call.thisValue as EC2Client).config.region()));
     expect(regions).toEqual(['us-west-2', 'eu-west-1']);
-    expect(result.links[0]).toMatchObject({ link: 'home-to-west', ok: true, tunnelsUp: 1, tunnelsTotal: 2, healthy: true });
-    expect(result.links[1]).toMatchObject({ link: 'home-to-eu', ok: true, tunnelsUp: 2, tunnelsTotal: 4, healthy: true });
+    expect(result.links[0]).toMatchObject({
+      link: 'home-to-west',
+      ok: true,
+      tunnelsUp: 1,
+      tunnelsTotal: 2,
+      healthy: true,
+    });
+    expect(result.links[1]).toMatchObject({
+      link: 'home-to-eu',
+      ok: true,
+      tunnelsUp: 2,
+      tunnelsTotal: 4,
+      healthy: true,
+    });
     const west = result.links[0] as LinkTunnelsOk;
     expect(west.connections[0]?.tunnels[0]).toEqual({
       outsideIpAddress: 'us-west-2-1',
@@ -151,9 +210,9 @@ describe('check-tunnel handler', () => {
 
   it('rejects an unknown link name before calling AWS', async () => {
     const { handler } = await import('#functions/check-tunnel/handler.ts');
-    await expect(handler({ links: ['nope'] }, localLambdaContext('arn:aws:lambda:us-east-1:1:function:ct'))).rejects.toBeInstanceOf(
-      InvalidInputError,
-    );
+    await expect(
+      handler({ links: ['nope'] }, localLambdaContext('arn:aws:lambda:us-east-1:1:function:ct')),
+    ).rejects.toBeInstanceOf(InvalidInputError);
     expect(ec2.calls()).toHaveLength(0);
   });
 });

@@ -3,9 +3,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TunnelCheckResult } from '#functions/check-tunnel/types.ts';
 import type { CanaryResult } from '#functions/ping-canary/types.ts';
-import { batches, type CanaryBranch, remediationDatums, type TunnelBranch, tickDatums } from '#functions/publish-metric/datums.ts';
-import { AwsThrottledError, MetricPublishError } from '#shared/errors.ts';
+import {
+  batches,
+  type CanaryBranch,
+  remediationDatums,
+  type TunnelBranch,
+  tickDatums,
+} from '#functions/publish-metric/datums.ts';
 import { localLambdaContext } from '#sandbox/local-sfn.ts';
+import { AwsThrottledError, MetricPublishError } from '#shared/errors.ts';
 import { twoLinkConfig } from '../fixtures/config.ts';
 
 const config = twoLinkConfig();
@@ -16,8 +22,24 @@ const tunnelsOk: TunnelBranch = {
   result: {
     checkedAt: at,
     links: [
-      { link: 'home-to-west', region: 'us-west-2', ok: true, tunnelsUp: 1, tunnelsTotal: 2, minTunnelsUp: 1, healthy: true, latencyMs: 31.5, connections: [] },
-      { link: 'home-to-eu', region: 'eu-west-1', ok: false, latencyMs: 12, error: { name: 'RequestLimitExceeded', message: 'slow down' } },
+      {
+        link: 'home-to-west',
+        region: 'us-west-2',
+        ok: true,
+        tunnelsUp: 1,
+        tunnelsTotal: 2,
+        minTunnelsUp: 1,
+        healthy: true,
+        latencyMs: 31.5,
+        connections: [],
+      },
+      {
+        link: 'home-to-eu',
+        region: 'eu-west-1',
+        ok: false,
+        latencyMs: 12,
+        error: { name: 'RequestLimitExceeded', message: 'slow down' },
+      },
     ],
   } satisfies TunnelCheckResult,
 };
@@ -33,8 +55,22 @@ const canaryReport = (link: string, success: boolean, latencyMs: number | null, 
 });
 
 const canariesOk: CanaryBranch[] = [
-  { ok: true, result: { vpcId: 'vpc-0a1b2c3d4e5f60718', probedAt: at, links: [canaryReport('home-to-west', true, 42, 0)] } satisfies CanaryResult },
-  { ok: true, result: { vpcId: 'vpc-0bbbbbbbbbbbbbbbb', probedAt: at, links: [canaryReport('home-to-eu', false, null, 100)] } },
+  {
+    ok: true,
+    result: {
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+      probedAt: at,
+      links: [canaryReport('home-to-west', true, 42, 0)],
+    } satisfies CanaryResult,
+  },
+  {
+    ok: true,
+    result: {
+      vpcId: 'vpc-0bbbbbbbbbbbbbbbb',
+      probedAt: at,
+      links: [canaryReport('home-to-eu', false, null, 100)],
+    },
+  },
 ];
 
 describe('tick datums', () => {
@@ -60,13 +96,21 @@ describe('tick datums', () => {
       CanaryLoss: [100, 'Percent'],
     });
     expect(datums.every((d) => d.timestamp === at)).toBe(true);
-    expect(failures).toEqual([{ link: 'home-to-eu', collector: 'tunnels', error: 'RequestLimitExceeded: slow down' }]);
+    expect(failures).toEqual([
+      { link: 'home-to-eu', collector: 'tunnels', error: 'RequestLimitExceeded: slow down' },
+    ]);
   });
 
   it('publishes no canary figures for links whose canary function failed, and reports the failure', () => {
     const canaries: CanaryBranch[] = [
       canariesOk[0] as CanaryBranch,
-      { ok: false, vpcId: 'vpc-0bbbbbbbbbbbbbbbb', links: ['home-to-eu'], error: 'CanaryError', cause: 'aborted' },
+      {
+        ok: false,
+        vpcId: 'vpc-0bbbbbbbbbbbbbbbb',
+        links: ['home-to-eu'],
+        error: 'CanaryError',
+        cause: 'aborted',
+      },
     ];
     const { datums, failures } = tickDatums(config.links, tunnelsOk, canaries, new Date(at));
     expect(datums.filter((d) => d.link === 'home-to-eu' && d.metricName.startsWith('Canary'))).toEqual([]);
@@ -74,21 +118,35 @@ describe('tick datums', () => {
   });
 
   it('marks every link’s tunnel check failed when the whole check failed', () => {
-    const { datums, failures } = tickDatums(config.links, { ok: false, error: 'AwsThrottledError' }, canariesOk, new Date(at));
+    const { datums, failures } = tickDatums(
+      config.links,
+      { ok: false, error: 'AwsThrottledError' },
+      canariesOk,
+      new Date(at),
+    );
     expect(datums.filter((d) => d.metricName === 'TunnelCheckSuccess').map((d) => d.value)).toEqual([0, 0]);
     expect(datums.some((d) => d.metricName === 'TunnelsUp')).toBe(false);
-    expect(failures.filter((f) => f.collector === 'tunnels').map((f) => f.error)).toEqual(['AwsThrottledError', 'AwsThrottledError']);
+    expect(failures.filter((f) => f.collector === 'tunnels').map((f) => f.error)).toEqual([
+      'AwsThrottledError',
+      'AwsThrottledError',
+    ]);
   });
 
   it('records a recovered remediation with its time to recover and a failed one without', () => {
-    const recovered = remediationDatums({ link: 'home-to-west', outcome: 'recovered', timeToRecoverSeconds: 312 }, new Date(at));
+    const recovered = remediationDatums(
+      { link: 'home-to-west', outcome: 'recovered', timeToRecoverSeconds: 312 },
+      new Date(at),
+    );
     expect(recovered.map((d) => [d.metricName, d.value, d.unit])).toEqual([
       ['RemediationStarted', 1, 'Count'],
       ['RemediationSucceeded', 1, 'Count'],
       ['RemediationFailed', 0, 'Count'],
       ['TimeToRecover', 312, 'Seconds'],
     ]);
-    const failed = remediationDatums({ link: 'home-to-west', outcome: 'failed', timeToRecoverSeconds: null }, new Date(at));
+    const failed = remediationDatums(
+      { link: 'home-to-west', outcome: 'failed', timeToRecoverSeconds: null },
+      new Date(at),
+    );
     expect(failed.map((d) => [d.metricName, d.value])).toEqual([
       ['RemediationStarted', 1],
       ['RemediationSucceeded', 0],
@@ -97,7 +155,9 @@ describe('tick datums', () => {
   });
 
   it('splits datums into calls of at most 1,000', () => {
-    expect(batches(Array.from({ length: 2500 }, (_, i) => i)).map((batch) => batch.length)).toEqual([1000, 1000, 500]);
+    expect(batches(Array.from({ length: 2500 }, (_, i) => i)).map((batch) => batch.length)).toEqual([
+      1000, 1000, 500,
+    ]);
     expect(batches([])).toEqual([]);
   });
 });
@@ -138,7 +198,14 @@ describe('publish-metric handler', () => {
     cloudWatch.on(PutMetricDataCommand).resolves({});
     const { handler } = await import('#functions/publish-metric/handler.ts');
     const result = await handler(
-      { kind: 'remediation', executionId: 'e', link: 'home-to-eu', outcome: 'failed', timeToRecoverSeconds: null, failedState: 'AwaitReplacement' },
+      {
+        kind: 'remediation',
+        executionId: 'e',
+        link: 'home-to-eu',
+        outcome: 'failed',
+        timeToRecoverSeconds: null,
+        failedState: 'AwaitReplacement',
+      },
       context,
     );
     expect(result).toEqual({ datums: 3, calls: 1 });
@@ -163,7 +230,9 @@ describe('publish-metric handler', () => {
   });
 
   it('turns CloudWatch throttling into AwsThrottledError so the state machine retries it', async () => {
-    cloudWatch.on(PutMetricDataCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    cloudWatch
+      .on(PutMetricDataCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     const { handler } = await import('#functions/publish-metric/handler.ts');
     await expect(handler(input, context)).rejects.toBeInstanceOf(AwsThrottledError);
   });
