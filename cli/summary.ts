@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { executionConsoleUrl } from '#shared/console-url.ts';
 import { parseRemediationExecutionName, TRIGGERS, type Trigger } from '#shared/execution-name.ts';
 import type { DrillSummary, HistoryLine, RemediationOutcome } from './types.ts';
 
@@ -120,17 +121,8 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-/** The Step Functions console page of an execution, in its partition's console. */
-export function consoleUrlFor(executionArn: string): string {
-  const [, partition = 'aws', , region = 'us-east-1'] = executionArn.split(':');
-  const host =
-    partition === 'aws-cn'
-      ? `${region}.console.amazonaws.cn`
-      : partition === 'aws-us-gov'
-        ? `${region}.console.amazonaws-us-gov.com`
-        : `${region}.console.aws.amazon.com`;
-  return `https://${host}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
-}
+/** The Step Functions console page of an execution (one implementation, shared with notify). */
+export const consoleUrlFor = executionConsoleUrl;
 
 /**
  * A task error's cause, readable on one line. Lambda failures carry a JSON cause

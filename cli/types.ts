@@ -3,26 +3,9 @@
  * printed as text or, with --json, as one JSON object.
  */
 
-/** How a remediation ended, as its notification names it. */
-export type RemediationOutcome =
-  | 'recovered'
-  | 'failed'
-  | 'skipped-locked'
-  | 'skipped-cooldown'
-  | 'exhausted'
-  | 'recovered-by-itself'
-  | 'dry-run-plan'
-  | 'rejected';
+import type { RemediationOutcome, RouteChange } from '#shared/remediation-types.ts';
 
-/** A route the remediation changed (or, in a dry run, would change). */
-export interface RouteChange {
-  readonly routeTableId: string;
-  readonly destinationCidrBlock: string;
-  /** What the route pointed to before (ENI or instance id), its state, or null when it was missing. */
-  readonly from: { readonly target: string | null; readonly state: string | null } | null;
-  readonly to: { readonly networkInterfaceId: string };
-  readonly action: 'replace' | 'create' | 'unchanged';
-}
+export type { RemediationOutcome, RouteChange };
 
 /** One line of an execution's history, as the Step Functions console lists it. */
 export interface HistoryLine {

@@ -54,7 +54,7 @@ export interface CompositeAlarmSpec {
   readonly anyOf: readonly string[];
 }
 
-/** The four metric alarms and the composite of one link. */
+/** The metric alarms (the four of the link's health, and RemediationFailed) and the composite of one link. */
 export function linkAlarmSpecs(
   config: Config,
   link: LinkConfig,
@@ -112,6 +112,21 @@ export function linkAlarmSpecs(
       comparison: 'LessThanThreshold',
       threshold: 1,
       treatMissingData: 'breaching',
+    },
+    {
+      ...common,
+      alarm: 'RemediationFailed',
+      alarmName: name('RemediationFailed'),
+      description: `A remediation of link ${link.name} failed: the gateway needs a human (see the Remediation execution).`,
+      metricName: METRICS.remediationFailed,
+      statistic: 'Sum',
+      // One failed remediation is enough, whatever the link's M-of-N tuning.
+      periodSeconds: 60,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparison: 'GreaterThanOrEqualToThreshold',
+      threshold: 1,
+      treatMissingData: 'notBreaching',
     },
   ];
   const unhealthy: CompositeAlarmSpec = {

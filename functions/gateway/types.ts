@@ -2,9 +2,9 @@
  * gateway's domain types and outputs, one per action, each a before/after record. Every field is
  * always present (null when it does not apply) because the Remediation ASL selects them by path.
  */
-import type { RouteChange } from '../../cli/types.ts';
+import type { RouteChange } from '#shared/remediation-types.ts';
 
-/** A route change, as the drill summary shows it (cli/types.ts). */
+/** A route change, as the notification and the drill summary show it. */
 export type { RouteChange };
 
 /** An instance of the gateway's Auto Scaling group. */

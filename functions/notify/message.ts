@@ -3,6 +3,7 @@
  * lines say which link, what happened, old → new instance, routes, time to recover and where to look;
  * the structured record follows as JSON. Pure.
  */
+import { executionConsoleUrl } from '#shared/console-url.ts';
 import { formatDuration, formatUtc } from './format.ts';
 import type { BuiltReport, ReportDetails } from './report.ts';
 
@@ -20,17 +21,8 @@ export interface RenderedNotification {
   readonly sms: string;
 }
 
-/** The Step Functions console page of an execution, in its partition's console. */
-export function consoleUrl(executionArn: string): string {
-  const [, partition = 'aws', , region = 'us-east-1'] = executionArn.split(':');
-  const host =
-    partition === 'aws-cn'
-      ? `${region}.console.amazonaws.cn`
-      : partition === 'aws-us-gov'
-        ? `${region}.console.amazonaws-us-gov.com`
-        : `${region}.console.aws.amazon.com`;
-  return `https://${host}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
-}
+/** The Step Functions console page of an execution. */
+export const consoleUrl = executionConsoleUrl;
 
 /** Printable ASCII only (the subject and SMS may reach old mail and phone gateways), capped. */
 function capped(text: string, max: number): string {

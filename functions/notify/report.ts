@@ -4,7 +4,7 @@
  * inside every notification. Pure.
  */
 import type { Trigger } from '#shared/execution-name.ts';
-import type { RemediationOutcome, RouteChange } from '../../cli/types.ts';
+import type { RemediationOutcome, RouteChange } from '#shared/remediation-types.ts';
 import { describeStepError } from './format.ts';
 import type { RemediationState } from './state.ts';
 

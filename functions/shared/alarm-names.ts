@@ -9,6 +9,7 @@ export const LINK_ALARMS = [
   'LatencyHigh',
   'MonitorSilent',
   'Unhealthy',
+  'RemediationFailed',
 ] as const;
 export type LinkAlarm = (typeof LINK_ALARMS)[number];
 

@@ -5,6 +5,7 @@
  * their environment), so what synth accepted is exactly what the functions read.
  */
 import { z } from 'zod';
+import { describeIssues } from './zod-issues.ts';
 
 /** AWS Regions a link's VPN may live in (commercial, GovCloud and China partitions). */
 export const AWS_REGIONS = [
@@ -279,22 +280,6 @@ export class ConfigError extends Error {
   }
 }
 
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => {
-    if (typeof key === 'number') return `${acc}[${key}]`;
-    return acc ? `${acc}.${String(key)}` : String(key);
-  }, '');
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let current: unknown = root;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
-}
-
 /**
  * Validates a parsed config object; throws {@link ConfigError} naming each bad field, the value it
  * had and what to do about it.
@@ -302,14 +287,8 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 export function parseConfig(raw: unknown, source = 'config'): Config {
   const result = ConfigSchema.safeParse(raw);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const field = fieldPath(issue.path) || '(root)';
-    if (issue.code === 'unrecognized_keys') {
-      return `${field}: unknown field(s) ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}: remove them or check the spelling against the README's config reference`;
-    }
-    const value = valueAt(raw, issue.path);
-    const shown = value === undefined ? 'nothing (the field is missing)' : JSON.stringify(value);
-    return `${field}: got ${shown}: ${issue.message}`;
+  const problems = describeIssues(result.error.issues, raw, {
+    unknownFieldHint: ": remove them or check the spelling against the README's config reference",
   });
   throw new ConfigError(source, problems);
 }

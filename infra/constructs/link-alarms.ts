@@ -21,9 +21,7 @@ import type { Config, LinkConfig } from '#shared/config.ts';
 import {
   type Comparison,
   compositeRule,
-  LINK_DIMENSION,
   linkAlarmSpecs,
-  METRICS,
   type MetricAlarmSpec,
   type MissingData,
 } from '../alarm-specs.ts';
@@ -33,11 +31,6 @@ export interface LinkAlarmsProps {
   readonly link: LinkConfig;
   /** Receives every ALARM and OK transition. */
   readonly topic: ITopic;
-}
-
-/** Name of a link's RemediationFailed alarm (same pattern as the names in #shared/alarm-names.ts). */
-export function remediationFailedAlarmName(namespace: string, link: string): string {
-  return `${namespace}-${link}-RemediationFailed`;
 }
 
 const COMPARISONS: Record<Comparison, ComparisonOperator> = {
@@ -96,6 +89,7 @@ export class LinkAlarms extends Construct {
     this.connectivityLost = get('ConnectivityLost');
     this.latencyHigh = get('LatencyHigh');
     this.monitorSilent = get('MonitorSilent');
+    this.remediationFailed = get('RemediationFailed');
 
     this.unhealthy = new CompositeAlarm(this, 'Unhealthy', {
       compositeAlarmName: specs.unhealthy.alarmName,
@@ -110,25 +104,8 @@ export class LinkAlarms extends Construct {
       this.unhealthy.node.addDependency(found.alarm);
     }
 
-    this.remediationFailed = new Alarm(this, 'RemediationFailed', {
-      alarmName: remediationFailedAlarmName(config.namespace, link.name),
-      alarmDescription: `A remediation of link ${link.name} failed: the gateway needs a human (see the Remediation execution).`,
-      metric: new Metric({
-        namespace: config.namespace,
-        metricName: METRICS.remediationFailed,
-        dimensionsMap: { [LINK_DIMENSION]: link.name },
-        statistic: 'Sum',
-        period: Duration.minutes(1),
-      }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-
     const action = new SnsAction(props.topic);
-    for (const alarm of [...built.map(({ alarm }) => alarm), this.unhealthy, this.remediationFailed]) {
+    for (const alarm of [...built.map(({ alarm }) => alarm), this.unhealthy]) {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
     }

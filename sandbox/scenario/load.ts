@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, parseConfig } from '#shared/config.ts';
+import { describeIssues } from '#shared/zod-issues.ts';
 import { type ScenarioFile, ScenarioSchema } from './schema.ts';
 
 /** The shipped scenario library. */
@@ -63,22 +64,6 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
-    '',
-  );
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let current: unknown = root;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
-}
-
 /** Deep patch: objects merge, arrays merge element-wise, `null` removes. */
 export function applyOverrides(base: unknown, patch: unknown): unknown {
   if (patch === null) return undefined;
@@ -114,18 +99,7 @@ export function loadScenario(pathOrName: string): LoadedScenario {
   const raw = readJson(file, 'scenario file');
   const parsed = ScenarioSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ScenarioError(
-      file,
-      parsed.error.issues.map((issue) => {
-        const field = fieldPath(issue.path) || '(root)';
-        if (issue.code === 'unrecognized_keys') {
-          return `${field}: unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-        }
-        const value = valueAt(raw, issue.path);
-        const shown = value === undefined ? 'nothing (the field is missing)' : JSON.stringify(value);
-        return `${field}: got ${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown}: ${issue.message}`;
-      }),
-    );
+    throw new ScenarioError(file, describeIssues(parsed.error.issues, raw, { maxValueLength: 120 }));
   }
   const scenario = parsed.data;
   let config: unknown;

@@ -516,6 +516,12 @@ export class World {
       const evaluate = (at: number) =>
         this.clock.scheduleAt(at, 'CloudWatch evaluates alarms', () =>
           this.guarded(() => {
+            // Evaluate after everything else due at this instant (a Wait state waking up and
+            // publishing, say): a datapoint stamped now belongs to the period being evaluated.
+            if (this.clock.nextEventAt() === at) {
+              evaluate(at);
+              return;
+            }
             this.onTransitions(this.cloudwatch.evaluate());
             evaluate(at + minute);
           }),

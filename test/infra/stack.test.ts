@@ -332,7 +332,7 @@ describe('link alarms', () => {
 
   it('every metric alarm is exactly its spec in infra/alarm-specs.ts (the one the sandbox evaluates)', () => {
     const specs = linkAlarmSpecs(config, link);
-    expect(specs.metricAlarms).toHaveLength(4);
+    expect(specs.metricAlarms).toHaveLength(5);
     for (const spec of specs.metricAlarms) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: spec.alarmName,

@@ -255,6 +255,7 @@ describe('sandbox world: CloudWatch, SNS and Step Functions', () => {
       'ConnectivityLost',
       'LatencyHigh',
       'MonitorSilent',
+      'RemediationFailed',
     ]);
     expect(plain.CompositeAlarms).toEqual([]);
     const composite = await cw.send(
