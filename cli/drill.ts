@@ -10,38 +10,10 @@ import { CliError, EXIT_CONFIG, EXIT_DRILL_FAILED, EXIT_OK } from './deployed/er
 import { runHistory } from './deployed/history.ts';
 import { type CliIo, processIo } from './deployed/io.ts';
 import { colorEnabled } from './render.ts';
-import type { DrillSummary } from './types.ts';
-
-/** The local sandbox drill's entry (cli/local/index.ts). */
-interface LocalDrillModule {
-  runLocalDrill(options: {
-    scenario?: string;
-    json: boolean;
-    out: NodeJS.WritableStream;
-    color: boolean;
-  }): Promise<{ summary: DrillSummary; ok: boolean }>;
-}
-
-// Loaded only for the local drill (it pulls in the whole sandbox), through a variable so this entry
-// typechecks whether or not the local drill is present.
-const LOCAL_DRILL_MODULE = './local/index.ts';
 
 async function runLocal(command: Extract<CliCommand, { mode: 'local' }>, io: CliIo): Promise<number> {
-  let local: LocalDrillModule;
-  try {
-    local = (await import(LOCAL_DRILL_MODULE)) as LocalDrillModule;
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new CliError(
-        'the local sandbox drill is not installed (cli/local/index.ts is missing)',
-        EXIT_CONFIG,
-        {
-          cause: error,
-        },
-      );
-    }
-    throw error;
-  }
+  // Loaded only for the local drill: it pulls in the whole sandbox, which a deployed drill never needs.
+  const local = await import('./local/index.ts');
   const result = await local.runLocalDrill({
     ...(command.scenario === undefined ? {} : { scenario: command.scenario }),
     json: command.json,
