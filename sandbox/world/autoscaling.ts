@@ -21,7 +21,7 @@ import type {
 } from '@aws-sdk/client-auto-scaling';
 import type { TimerHandle } from '../clock.ts';
 import { awsError, UnmodelledCommandError } from './aws-errors.ts';
-import type { Ec2Model, IpsecState } from './ec2.ts';
+import type { Ec2Model, InstanceRecord, IpsecState } from './ec2.ts';
 import type { IdFactory } from './ids.ts';
 
 type Output<T> = Omit<T, '$metadata'>;
@@ -127,12 +127,7 @@ export class AutoScalingModel {
       behaviours: [],
     };
     this.groups.set(group.name, group);
-    const instance = this.ec2.launchInstance({
-      region: group.region,
-      vpcId: group.vpcId,
-      subnetId: group.subnetId,
-      availabilityZone: group.availabilityZone,
-      tags: { 'aws:autoscaling:groupName': group.name, Name: `${group.name}-gateway` },
+    const instance = this.launchInstance(group, {
       state: 'running',
       ipsec: 'up',
       sourceDestCheck: options.sourceDestCheck,
@@ -144,6 +139,21 @@ export class AutoScalingModel {
     });
     group.launched.push(instance.instanceId);
     return { group, instanceId: instance.instanceId };
+  }
+
+  /** Launches an instance of the group (in its subnet, with its tags); `initial` overrides EC2's launch defaults. */
+  private launchInstance(
+    group: GroupRecord,
+    initial: Pick<Parameters<Ec2Model['launchInstance']>[0], 'state' | 'ipsec' | 'sourceDestCheck'> = {},
+  ): InstanceRecord {
+    return this.ec2.launchInstance({
+      region: group.region,
+      vpcId: group.vpcId,
+      subnetId: group.subnetId,
+      availabilityZone: group.availabilityZone,
+      tags: { 'aws:autoscaling:groupName': group.name, Name: `${group.name}-gateway` },
+      ...initial,
+    });
   }
 
   /** The group of an instance, if it is a member. */
@@ -216,13 +226,7 @@ export class AutoScalingModel {
 
   private launch(group: GroupRecord): void {
     const behaviour = this.takeBehaviour(group);
-    const instance = this.ec2.launchInstance({
-      region: group.region,
-      vpcId: group.vpcId,
-      subnetId: group.subnetId,
-      availabilityZone: group.availabilityZone,
-      tags: { 'aws:autoscaling:groupName': group.name, Name: `${group.name}-gateway` },
-    });
+    const instance = this.launchInstance(group);
     const member: Member = {
       instanceId: instance.instanceId,
       lifecycleState: 'Pending',

@@ -20,6 +20,7 @@ import {
   ExpressionContext,
   ExpressionValidationError,
   type Item,
+  type ParsedCondition,
   parseCondition,
   parseUpdate,
   UnsupportedExpressionError,
@@ -40,6 +41,29 @@ interface Table {
 type Output<T> = Omit<T, '$metadata'>;
 
 const validation = (message: string) => awsError('dynamodb', 'ValidationException', message);
+
+/** The call's ConditionExpression, parsed (none: no condition). */
+function parseConditionOf(
+  input: { ConditionExpression?: string },
+  context: ExpressionContext,
+): ParsedCondition | undefined {
+  return input.ConditionExpression ? parseCondition(input.ConditionExpression, context) : undefined;
+}
+
+/** ConditionalCheckFailedException unless the current item passes the condition (with it, if asked). */
+function checkCondition(
+  condition: ParsedCondition | undefined,
+  current: Item | undefined,
+  input: { ReturnValuesOnConditionCheckFailure?: string },
+): void {
+  if (condition && !condition.evaluate(current)) {
+    throw conditionalCheckFailed(
+      input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && current
+        ? structuredClone(current)
+        : undefined,
+    );
+  }
+}
 
 /** One Region's DynamoDB tables. */
 export class DynamoDbModel {
@@ -156,18 +180,10 @@ export class DynamoDbModel {
       if (!input.Item) throw validation('One or more parameter values were invalid: Missing the item');
       const key = this.keyOf(table, input.Item);
       const context = this.expressions(input);
-      const condition = input.ConditionExpression
-        ? parseCondition(input.ConditionExpression, context)
-        : undefined;
+      const condition = parseConditionOf(input, context);
       context.checkAllUsed();
       const current = table.items.get(key);
-      if (condition && !condition.evaluate(current)) {
-        throw conditionalCheckFailed(
-          input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && current
-            ? structuredClone(current)
-            : undefined,
-        );
-      }
+      checkCondition(condition, current, input);
       table.items.set(key, structuredClone(input.Item));
       if (input.ReturnValues === 'ALL_OLD' && current) return { Attributes: structuredClone(current) };
       if (input.ReturnValues && input.ReturnValues !== 'NONE' && input.ReturnValues !== 'ALL_OLD') {
@@ -185,19 +201,11 @@ export class DynamoDbModel {
       const key = this.keyOf(table, input.Key);
       if (!input.UpdateExpression) throw new UnmodelledCommandError('UpdateItem without an UpdateExpression');
       const context = this.expressions(input);
-      const condition = input.ConditionExpression
-        ? parseCondition(input.ConditionExpression, context)
-        : undefined;
+      const condition = parseConditionOf(input, context);
       const update = parseUpdate(input.UpdateExpression, context);
       context.checkAllUsed();
       const current = table.items.get(key);
-      if (condition && !condition.evaluate(current)) {
-        throw conditionalCheckFailed(
-          input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && current
-            ? structuredClone(current)
-            : undefined,
-        );
-      }
+      checkCondition(condition, current, input);
       const base: Item = current ?? { ...structuredClone(input.Key ?? {}) };
       const next = update.apply(base, table.spec.keys);
       table.items.set(key, next);
@@ -225,18 +233,10 @@ export class DynamoDbModel {
       this.checkKeyOnly(table, input.Key);
       const key = this.keyOf(table, input.Key);
       const context = this.expressions(input);
-      const condition = input.ConditionExpression
-        ? parseCondition(input.ConditionExpression, context)
-        : undefined;
+      const condition = parseConditionOf(input, context);
       context.checkAllUsed();
       const current = table.items.get(key);
-      if (condition && !condition.evaluate(current)) {
-        throw conditionalCheckFailed(
-          input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && current
-            ? structuredClone(current)
-            : undefined,
-        );
-      }
+      checkCondition(condition, current, input);
       table.items.delete(key);
       if (input.ReturnValues === 'ALL_OLD' && current) return { Attributes: structuredClone(current) };
       return {};

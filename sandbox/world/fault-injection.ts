@@ -1,0 +1,340 @@
+/**
+ * Applying the faults of faults.ts to the world: breaking resources, holding tunnels down,
+ * changing how the group launches, and failing AWS calls (command faults, checked before every
+ * call is served). A fault with `for` ends by itself, saying so in a `fault` event.
+ */
+import { lockKey } from '#functions/remediation-guard/lock.ts';
+import type { AlarmActions } from './alarm-actions.ts';
+import type { LaunchBehaviour } from './autoscaling.ts';
+import { awsError, type Service, THROTTLING_ERROR, UNAVAILABLE_ERROR, WorldError } from './aws-errors.ts';
+import type { WorldContext } from './context.ts';
+import type { Fault, FaultType } from './faults.ts';
+import type { LinkModel } from './link-model.ts';
+import type { MonitorSchedule } from './schedules.ts';
+import { HOME_REGION, LOCK_TABLE_NAME } from './settings.ts';
+
+/** An AWS call fault: matching calls fail with `error` while it lasts. */
+interface CommandFault {
+  readonly label: string;
+  readonly service: Service;
+  readonly regions?: readonly string[];
+  readonly commands?: readonly string[];
+  readonly match?: (input: unknown) => boolean;
+  readonly error: string;
+  readonly message: string;
+  readonly fault: 'client' | 'server';
+  /** Calls left to fail (unset: every call). */
+  remaining?: number;
+  /** Simulated epoch ms at which it ends (unset: never). */
+  until?: number;
+}
+
+export class FaultInjector {
+  private readonly commandFaults: CommandFault[] = [];
+
+  constructor(
+    private readonly world: WorldContext,
+    private readonly links: LinkModel,
+    private readonly monitor: MonitorSchedule,
+    private readonly alarmActions: AlarmActions,
+  ) {}
+
+  /** Applies a fault now: a `fault` event, the fault itself, then the world re-derived. */
+  apply(fault: Fault): void {
+    const { asg, clock, config, dynamodb, ec2, sfn } = this.world;
+    const describe = JSON.stringify(fault);
+    const { type, ...details } = fault;
+    const { link: _link, ...shown } = details as { link?: string };
+    const extra = Object.entries(shown)
+      .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join('/') : String(value)}`)
+      .join(' ');
+    this.world.emit(
+      'fault',
+      `fault: ${type}${extra ? ` (${extra})` : ''}`,
+      'link' in fault ? fault.link : undefined,
+    );
+    // Resolved up front so that a fault naming an unknown link fails whatever its type.
+    const link = 'link' in fault && fault.link ? this.links.config(fault.link) : undefined;
+    switch (fault.type) {
+      case 'tunnel-down':
+      case 'tunnel-up': {
+        const state = this.links.state(fault.link);
+        const keys = this.tunnelKeys(fault.link, fault.connection, fault.tunnel);
+        for (const key of keys) {
+          if (fault.type === 'tunnel-down') state.forcedDown.add(key);
+          else state.forcedDown.delete(key);
+        }
+        if (fault.type === 'tunnel-down') {
+          this.endAfter(fault, `tunnels of ${fault.link} recover`, () => {
+            for (const key of keys) state.forcedDown.delete(key);
+          });
+        }
+        break;
+      }
+      case 'gateway-instance-dies': {
+        const gateway = this.currentGateway(fault.link);
+        ec2.beginTermination(gateway, 'Server.InternalError: Internal error on launch');
+        this.world.after(this.world.timing.asg.shutdownSeconds, `${gateway} terminated by EC2`, () => {
+          ec2.finishTermination(gateway);
+          this.world.changed();
+        });
+        asg.instanceDiedOutside(gateway);
+        break;
+      }
+      case 'ipsec-dies': {
+        const gatewayId = this.currentGateway(fault.link);
+        const instance = ec2.instances.get(gatewayId);
+        if (instance) instance.ipsec = 'dead';
+        this.endAfter(fault, `Libreswan restarts on ${gatewayId}`, () => {
+          if (instance?.state === 'running' && instance.ipsec === 'dead') instance.ipsec = 'up';
+        });
+        break;
+      }
+      case 'api-throttled':
+      case 'api-unavailable': {
+        const regions =
+          fault.region === undefined
+            ? undefined
+            : fault.region === 'home'
+              ? [HOME_REGION]
+              : fault.region === 'vpn'
+                ? fault.link
+                  ? [this.links.config(fault.link).vpn.region]
+                  : [...new Set(config.links.map((l) => l.vpn.region))]
+                : [fault.region];
+        const throttled = fault.type === 'api-throttled';
+        this.commandFaults.push({
+          label: describe,
+          service: fault.service,
+          ...(regions ? { regions } : {}),
+          ...(fault.commands ? { commands: fault.commands } : {}),
+          error: throttled ? THROTTLING_ERROR[fault.service] : UNAVAILABLE_ERROR[fault.service],
+          message: throttled
+            ? fault.service === 'ec2'
+              ? 'Request limit exceeded.'
+              : 'Rate exceeded'
+            : 'The service is unavailable. Please try again shortly.',
+          fault: throttled ? 'client' : 'server',
+          ...this.lasts(fault),
+        });
+        break;
+      }
+      case 'replacement-slow':
+        this.launchesWith(fault, { bootSeconds: fault.bootSeconds });
+        break;
+      case 'replacement-never-in-service':
+        this.launchesWith(fault, { neverInService: true });
+        break;
+      case 'replacement-tunnels-never-up':
+        this.launchesWith(fault, { ipsecNeverUp: true });
+        break;
+      case 'eip-association-fails': {
+        const allocationId = this.links.config(fault.link).gateway.elasticIpAllocationId;
+        this.failEc2Calls(describe, fault, {
+          commands: ['AssociateAddress'],
+          match: (input) => (input as { AllocationId?: string }).AllocationId === allocationId,
+          failure: 'AssociateAddress failed',
+        });
+        break;
+      }
+      case 'route-update-fails': {
+        const table = this.routeTableOf(fault.link, fault.table);
+        this.failEc2Calls(describe, fault, {
+          commands: ['ReplaceRoute', 'CreateRoute'],
+          match: (input) => (input as { RouteTableId?: string }).RouteTableId === table,
+          failure: 'route update failed',
+        });
+        break;
+      }
+      case 'latency-high': {
+        const state = this.links.state(fault.link);
+        state.latencyHigh = true;
+        // The canary reads the flag on each probe: nothing to re-derive when it ends.
+        this.endAfter(
+          fault,
+          `latency of ${fault.link} back to normal`,
+          () => {
+            state.latencyHigh = false;
+          },
+          false,
+        );
+        break;
+      }
+      case 'monitor-silent':
+        this.monitor.pause(
+          fault.for === undefined ? Number.POSITIVE_INFINITY : clock.now() + fault.for * 1000,
+        );
+        break;
+      case 'remote-host-down': {
+        const state = this.links.state(fault.link);
+        state.remoteDown = true;
+        this.endAfter(fault, `remote hosts of ${fault.link} back`, () => {
+          state.remoteDown = false;
+        });
+        break;
+      }
+      case 'route-hijacked': {
+        const tableId = this.routeTableOf(fault.link, fault.table);
+        const table = ec2.routeTables.get(tableId);
+        const cidr = link?.gateway.remoteCidrs[0];
+        const route = table?.routes.find((r) => r.destination === cidr);
+        if (!route) throw new WorldError(`route-hijacked: ${tableId} has no route to ${cidr}`);
+        route.target = { kind: 'gateway', gatewayId: `vgw-${tableId.slice(4)}` };
+        break;
+      }
+      case 'source-dest-check-enabled': {
+        const instance = ec2.instances.get(this.currentGateway(fault.link));
+        const eni = instance ? ec2.enis.get(instance.eniId) : undefined;
+        if (eni) eni.sourceDestCheck = true;
+        break;
+      }
+      case 'eip-disassociated': {
+        const address = ec2.addresses.get(this.links.config(fault.link).gateway.elasticIpAllocationId);
+        if (address) {
+          address.eniId = null;
+          address.associationId = null;
+        }
+        break;
+      }
+      case 'alarm-event-redelivered': {
+        const event = this.links.state(fault.link).lastAlarmEvent;
+        if (!event)
+          throw new WorldError(
+            `alarm-event-redelivered: ${fault.link}'s Unhealthy alarm has not entered ALARM yet`,
+          );
+        this.alarmActions.deliverEvent(structuredClone(event), fault.link);
+        break;
+      }
+      case 'lock-held': {
+        const now = clock.now();
+        const expires = Math.floor(now / 1000) + (fault.expiresIn ?? 1800);
+        dynamodb.seedItem(LOCK_TABLE_NAME, {
+          pk: { S: lockKey(fault.link) },
+          holder: {
+            S:
+              fault.holder ??
+              `${sfn.machine('remediation').arn.replace(':stateMachine:', ':execution:')}:${fault.link}-manual-20261126T000000`,
+          },
+          acquiredAt: { S: new Date(now).toISOString() },
+          expiresAt: { N: String(expires) },
+        });
+        break;
+      }
+    }
+    this.world.changed();
+  }
+
+  /** Throws the AWS error of the first live command fault matching the call (and counts it). */
+  check(service: Service, command: string, region: string, input: unknown): void {
+    const now = this.world.clock.now();
+    for (const fault of this.commandFaults) {
+      if (fault.service !== service) continue;
+      if (fault.until !== undefined && now >= fault.until) continue;
+      if (fault.remaining !== undefined && fault.remaining <= 0) continue;
+      if (fault.regions && !fault.regions.includes(region)) continue;
+      if (fault.commands && !fault.commands.includes(command)) continue;
+      if (fault.match && !fault.match(input)) continue;
+      if (fault.remaining !== undefined) fault.remaining -= 1;
+      throw awsError(service, fault.error, fault.message, fault.fault);
+    }
+  }
+
+  /**
+   * Ends the fault `for` seconds from now, if it has a `for`: `end` undoes it, a `fault over` event
+   * says so, and the world is re-derived (unless `reconcile` is false).
+   */
+  private endAfter(
+    fault: { readonly type: FaultType; readonly link: string; readonly for?: number },
+    label: string,
+    end: () => void,
+    reconcile = true,
+  ): void {
+    if (fault.for === undefined) return;
+    this.world.after(fault.for, label, () => {
+      end();
+      this.world.emit('fault', `fault over: ${fault.type} (${fault.link})`, fault.link);
+      if (reconcile) this.world.changed();
+    });
+  }
+
+  /** How long a command fault lasts: the next `calls` calls, `for` seconds from now, or both. */
+  private lasts(fault: {
+    readonly calls?: number;
+    readonly for?: number;
+  }): Pick<CommandFault, 'remaining' | 'until'> {
+    return {
+      ...(fault.calls !== undefined ? { remaining: fault.calls } : {}),
+      ...(fault.for !== undefined ? { until: this.world.clock.now() + fault.for * 1000 } : {}),
+    };
+  }
+
+  /** The next launches of the link's group (all, or `launches` of them) behave so. */
+  private launchesWith(
+    fault: { readonly link: string; readonly launches?: number },
+    behaviour: LaunchBehaviour,
+  ): void {
+    this.world.asg.addBehaviour(this.links.config(fault.link).gateway.autoScalingGroupName, {
+      ...behaviour,
+      ...(fault.launches ? { launches: fault.launches } : {}),
+    });
+  }
+
+  /**
+   * EC2 `commands` whose input `match`es fail with the fault's error: UnauthorizedOperation by
+   * default, with AWS's message; another error with the message `<failure> (<error>)`.
+   */
+  private failEc2Calls(
+    label: string,
+    fault: { readonly error?: string; readonly calls?: number; readonly for?: number },
+    target: {
+      readonly commands: readonly string[];
+      readonly match: (input: unknown) => boolean;
+      readonly failure: string;
+    },
+  ): void {
+    this.commandFaults.push({
+      label,
+      service: 'ec2',
+      commands: target.commands,
+      match: target.match,
+      error: fault.error ?? 'UnauthorizedOperation',
+      message:
+        fault.error === undefined || fault.error === 'UnauthorizedOperation'
+          ? 'You are not authorized to perform this operation.'
+          : `${target.failure} (${fault.error})`,
+      fault: 'client',
+      ...this.lasts(fault),
+    });
+  }
+
+  /** `connection:tunnel` keys of the link's tunnels (all, one connection's, or one tunnel of each). */
+  private tunnelKeys(name: string, connection?: number, tunnel?: 1 | 2): string[] {
+    const link = this.links.config(name);
+    const connections = connection === undefined ? link.vpn.vpnConnectionIds.map((_, i) => i) : [connection];
+    if (connection !== undefined && connection >= link.vpn.vpnConnectionIds.length) {
+      throw new WorldError(
+        `link ${name} has ${link.vpn.vpnConnectionIds.length} VPN connection(s), not ${connection + 1}`,
+      );
+    }
+    return connections.flatMap((c) => (tunnel === undefined ? [1, 2] : [tunnel]).map((t) => `${c}:${t}`));
+  }
+
+  /** A route table of the link: by index in its routeTableIds (default the first) or by id. */
+  private routeTableOf(name: string, table: number | string | undefined): string {
+    const ids = this.links.config(name).gateway.routeTableIds;
+    const id = typeof table === 'string' ? table : ids[table ?? 0];
+    if (!id || !ids.includes(id)) throw new WorldError(`link ${name} has no route table ${String(table)}`);
+    return id;
+  }
+
+  /** The instance currently serving as the link's gateway (holding its EIP, else the group's InService one). */
+  private currentGateway(name: string): string {
+    const link = this.links.config(name);
+    const holder = this.world.ec2.holderOf(link.gateway.elasticIpAllocationId);
+    if (holder) return holder.instanceId;
+    const group = this.world.asg.groups.get(link.gateway.autoScalingGroupName);
+    const member = group?.members.find((m) => m.lifecycleState === 'InService');
+    if (!member) throw new WorldError(`link ${name} has no gateway instance to break`);
+    return member.instanceId;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Seeding the world from a validated config, healthy: per link an Auto Scaling group of one
+ * InService gateway holding the link's Elastic IP, every configured route table x remote CIDR
+ * pointing at it (beside a default route VPN Guard must never touch), the link's VPN connections
+ * with both tunnels UP, and its alarms in OK over minutes of healthy metric history; then the lock
+ * table, the topic and the two state machines. Also the config itself: canary targets rewritten to
+ * the loopback listeners that stand for the hosts across each VPN.
+ */
+import { compositeRule, linkAlarmSpecs, METRICS } from '#infra/alarm-specs.ts';
+import { localFunctionArn, substituteAsl } from '#infra/asl.ts';
+import { type Config, parseConfig } from '#shared/config.ts';
+import { WorldError } from './aws-errors.ts';
+import type { WorldContext } from './context.ts';
+import type { LinkModel } from './link-model.ts';
+import { loopbackAddress, RemoteHost } from './remote-hosts.ts';
+import { ACCOUNT, HOME_REGION, LOCK_TABLE_NAME, remediationTimeoutSeconds, TOPIC_ARN } from './settings.ts';
+
+/** Refuses a config whose canary would probe anything but a loopback listener. */
+export function assertLoopbackTargets(config: Config): void {
+  for (const link of config.links) {
+    for (const target of link.canary.targets) {
+      if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(target.host)) {
+        throw new WorldError(
+          `links.${link.name}.canary.targets: ${target.host} is not a loopback address; sandbox configs probe 127.x listeners only`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Starts a remote host per canary target (pushing each link's onto `hosts` as it goes, so the
+ * caller can close what started if a later one fails), and returns the config probing them. Without
+ * remote hosts the targets become closed loopback ports, which refuse.
+ */
+export async function startRemoteHosts(
+  base: Config,
+  remoteHosts: boolean,
+  hosts: RemoteHost[][],
+): Promise<Config> {
+  if (!remoteHosts) {
+    return withTargets(
+      base,
+      (index) =>
+        base.links[index]?.canary.targets.map((_, t) => ({ host: loopbackAddress(index, t), port: 1 })) ?? [],
+    );
+  }
+  for (const [index, link] of base.links.entries()) {
+    hosts.push(
+      await Promise.all(link.canary.targets.map((_, t) => RemoteHost.start(loopbackAddress(index, t)))),
+    );
+  }
+  return withTargets(base, (index) => (hosts[index] ?? []).map((h) => ({ host: h.host, port: h.port })));
+}
+
+/** The config with each link's canary targets replaced by `targets(linkIndex)`. */
+function withTargets(raw: Config, targets: (link: number) => { host: string; port: number }[]): Config {
+  return parseConfig(
+    {
+      ...raw,
+      links: raw.links.map((link, index) => ({
+        ...link,
+        canary: { ...link.canary, targets: targets(index) },
+      })),
+    },
+    'sandbox config',
+  );
+}
+
+/** Seeds every resource of the config, with `historyMinutes` of healthy metrics before the start. */
+export function seedWorld(world: WorldContext, links: LinkModel, historyMinutes: number): void {
+  const { asg, cloudwatch, config, ec2, ids, start, timing } = world;
+  const history = historyMinutes * 60_000;
+  for (const link of config.links) {
+    const vpcId = link.canary.vpcId;
+    const subnetId = `subnet-${vpcId.slice(4, 12)}0a11ce5ba`;
+    const existing = asg.groups.get(link.gateway.autoScalingGroupName);
+    if (existing)
+      throw new WorldError(`links share Auto Scaling group ${existing.name}: one gateway group per link`);
+    const { instanceId } = asg.createGroup({
+      name: link.gateway.autoScalingGroupName,
+      region: HOME_REGION,
+      vpcId,
+      subnetId,
+      availabilityZone: `${HOME_REGION}a`,
+      sourceDestCheck: false,
+    });
+    const instance = ec2.instances.get(instanceId);
+    if (!instance) throw new WorldError('seed: gateway instance missing');
+    links.seedGateway(link.name, instanceId);
+    ec2.addresses.set(link.gateway.elasticIpAllocationId, {
+      allocationId: link.gateway.elasticIpAllocationId,
+      region: HOME_REGION,
+      publicIp: ids.publicIp(),
+      associationId: ids.next('eipassoc'),
+      eniId: instance.eniId,
+    });
+    for (const routeTableId of link.gateway.routeTableIds) {
+      let table = ec2.routeTables.get(routeTableId);
+      if (!table) {
+        table = {
+          routeTableId,
+          region: HOME_REGION,
+          vpcId,
+          routes: [
+            { destination: '10.0.0.0/16', target: { kind: 'local' }, origin: 'CreateRouteTable' },
+            // A route VPN Guard does not own: it must never be touched.
+            {
+              destination: '0.0.0.0/0',
+              target: { kind: 'gateway', gatewayId: `igw-${vpcId.slice(4)}` },
+              origin: 'CreateRoute',
+            },
+          ],
+        };
+        ec2.routeTables.set(routeTableId, table);
+      }
+      for (const cidr of link.gateway.remoteCidrs) {
+        table.routes.push({
+          destination: cidr,
+          target: { kind: 'eni', eniId: instance.eniId },
+          origin: 'CreateRoute',
+        });
+      }
+    }
+    for (const [index, vpnConnectionId] of link.vpn.vpnConnectionIds.entries()) {
+      if (ec2.vpnConnections.has(vpnConnectionId)) continue;
+      ec2.vpnConnections.set(vpnConnectionId, {
+        vpnConnectionId,
+        region: link.vpn.region,
+        customerGatewayId: ids.next('cgw'),
+        vpnGatewayId: ids.next('vgw'),
+        state: 'available',
+        tunnels: [1, 2].map((t) => ({
+          outsideIp: `198.51.100.${(index * 2 + t) % 250}`,
+          status: 'UP' as const,
+          statusMessage: '',
+          lastStatusChange: start - 3 * 86_400_000,
+        })),
+      });
+    }
+    const specs = linkAlarmSpecs(config, link);
+    cloudwatch.addLinkAlarms(
+      link.name,
+      specs.metricAlarms,
+      specs.unhealthy,
+      compositeRule(specs.unhealthy),
+      'OK',
+      start - history,
+    );
+    // What a healthy Monitor would have published at each tick of the history.
+    const tunnels = link.vpn.vpnConnectionIds.length * 2;
+    for (let t = start - history; t < start; t += 60_000) {
+      const at = t + timing.tickOffsetSeconds * 1000;
+      const seed = (metric: string, value: number) =>
+        cloudwatch.seed(config.namespace, metric, { Link: link.name }, at, value);
+      seed(METRICS.tunnelCheckSuccess, 1);
+      seed(METRICS.tunnelsUp, tunnels);
+      seed(METRICS.tunnelCheckLatency, 40);
+      seed(METRICS.canarySuccess, 1);
+      seed(METRICS.canaryLoss, 0);
+      seed(METRICS.canaryLatency, 0.2);
+    }
+  }
+  world.dynamodb.createTable({ name: LOCK_TABLE_NAME, keys: ['pk'], ttlAttribute: 'expiresAt' });
+  world.sns.topics.add(TOPIC_ARN);
+  seedStateMachines(world);
+  links.seedLifecycle();
+}
+
+/** The Monitor and Remediation machines from the real ASL, top-level timeouts enforced by the world. */
+function seedStateMachines(world: WorldContext): void {
+  const fn = (id: string) => localFunctionArn(id, HOME_REGION, ACCOUNT);
+  const machineArn = (name: string) => `arn:aws:states:${HOME_REGION}:${ACCOUNT}:stateMachine:${name}`;
+  const monitor = JSON.parse(
+    substituteAsl('monitor', {
+      CheckTunnelFunctionArn: fn('check-tunnel'),
+      PublishMetricFunctionArn: fn('publish-metric'),
+      StartRemediationFunctionArn: fn('start-remediation'),
+    }),
+  ) as { TimeoutSeconds?: number };
+  const remediation = JSON.parse(
+    substituteAsl('remediation', {
+      RemediationGuardFunctionArn: fn('remediation-guard'),
+      GatewayFunctionArn: fn('gateway'),
+      CheckTunnelFunctionArn: fn('check-tunnel'),
+      PublishMetricFunctionArn: fn('publish-metric'),
+      NotifyFunctionArn: fn('notify'),
+    }),
+  ) as { TimeoutSeconds?: number };
+  const monitorTimeout = monitor.TimeoutSeconds;
+  delete monitor.TimeoutSeconds;
+  delete remediation.TimeoutSeconds;
+  world.sfn.addMachine({
+    id: 'monitor',
+    arn: machineArn('vpn-guard-monitor'),
+    type: 'EXPRESS',
+    definition: JSON.stringify(monitor),
+    timeoutSeconds: monitorTimeout,
+  });
+  world.sfn.addMachine({
+    id: 'remediation',
+    arn: machineArn('vpn-guard-remediation'),
+    type: 'STANDARD',
+    definition: JSON.stringify(remediation),
+    // The stack replaces the file's TimeoutSeconds with this (docs/contracts.md).
+    timeoutSeconds: remediationTimeoutSeconds(world.config),
+  });
+}
