@@ -5,11 +5,11 @@
  * per call). check-tunnel, ping-canary and publish-metric are stand-ins here: the sandbox's scenario
  * tests run the whole product end to end.
  */
+
 import { createRequire } from 'node:module';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
-  type LifecycleState,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -41,6 +41,7 @@ import { localFunctionArn, STATE_MACHINES, substituteAsl } from '#infra/asl.ts';
 import { allStates, type LocalLambda, type LocalRunResult, runLocalExecution } from '#sandbox/local-sfn.ts';
 import type { Config } from '#shared/config.ts';
 import { twoLinkConfig } from '../fixtures/config.ts';
+import { gatewayGroup } from '../fixtures/gateway.ts';
 
 const validateAsl = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => {
   isValid: boolean;
@@ -179,27 +180,8 @@ const TABLES = ['rtb-0a1b2c3d4e5f60718', 'rtb-0b1c2d3e4f5a60718'];
 
 /** A gateway whose old instance died: routes blackholed, Elastic IP loose; the group replaces it on request. */
 function scriptGateway(): void {
-  const group = (instances: [string, string][]) => ({
-    AutoScalingGroups: [
-      {
-        AutoScalingGroupName: 'vpn-gateway-home',
-        MinSize: 1,
-        MaxSize: 1,
-        DesiredCapacity: 1,
-        DefaultCooldown: 300,
-        AvailabilityZones: ['us-east-1a'],
-        HealthCheckType: 'EC2',
-        CreatedTime: new Date('2026-01-01T00:00:00Z'),
-        Instances: instances.map(([InstanceId, LifecycleState]) => ({
-          InstanceId,
-          AvailabilityZone: 'us-east-1a',
-          LifecycleState: LifecycleState as LifecycleState,
-          HealthStatus: 'Healthy',
-          ProtectedFromScaleIn: false,
-        })),
-      },
-    ],
-  });
+  const group = (instances: [string, string][]) => gatewayGroup(...instances);
+
   asg
     .on(DescribeAutoScalingGroupsCommand)
     .resolvesOnce(group([[OLD, 'InService']]))

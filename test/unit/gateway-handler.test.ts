@@ -2,10 +2,10 @@
  * The gateway handler as Lambda runs it: the exact Auto Scaling and EC2 calls of each step (aws-sdk-
  * client-mock), idempotent re-runs, dry runs with zero mutating calls, route failures reported.
  */
+
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
-  type LifecycleState,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -29,6 +29,7 @@ import {
   GatewayUpdateError,
 } from '#shared/errors.ts';
 import { twoLinkConfig } from '../fixtures/config.ts';
+import { gatewayGroup } from '../fixtures/gateway.ts';
 
 const asg = mockClient(AutoScalingClient);
 const ec2 = mockClient(EC2Client);
@@ -60,27 +61,7 @@ const activity = {
   StatusCode: 'InProgress' as const,
 };
 const awsError = (name: string, message: string) => Object.assign(new Error(message), { name });
-const group = (...instances: [string, string][]) => ({
-  AutoScalingGroups: [
-    {
-      AutoScalingGroupName: 'vpn-gateway-home',
-      MinSize: 1,
-      MaxSize: 1,
-      DesiredCapacity: 1,
-      DefaultCooldown: 300,
-      AvailabilityZones: ['us-east-1a'],
-      HealthCheckType: 'EC2',
-      CreatedTime: new Date('2026-01-01T00:00:00Z'),
-      Instances: instances.map(([InstanceId, LifecycleState]) => ({
-        InstanceId,
-        AvailabilityZone: 'us-east-1a',
-        LifecycleState: LifecycleState as LifecycleState,
-        HealthStatus: 'Healthy',
-        ProtectedFromScaleIn: false,
-      })),
-    },
-  ],
-});
+const group = gatewayGroup;
 const ec2Instance = (InstanceId: string, NetworkInterfaceId: string, SourceDestCheck: boolean) => ({
   Reservations: [
     {
