@@ -6,7 +6,7 @@
 
 import type { LinkTunnels, TunnelCheckResult } from '#functions/check-tunnel/types.ts';
 import type { CanaryResult, LinkCanaryReport } from '#functions/ping-canary/types.ts';
-import { LINK_DIMENSION, METRICS } from '#infra/alarm-specs.ts';
+import { METRICS } from '#infra/alarm-specs.ts';
 import type { LinkConfig } from '#shared/config.ts';
 
 export type MetricUnit = 'Count' | 'Milliseconds' | 'Percent' | 'Seconds';
@@ -141,5 +141,3 @@ export function batches<T>(items: readonly T[], size = 1000): T[][] {
   for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
   return out;
 }
-
-export { LINK_DIMENSION };

@@ -41,7 +41,7 @@ import { localFunctionArn, STATE_MACHINES, substituteAsl } from '#infra/asl.ts';
 import { allStates, type LocalLambda, type LocalRunResult, runLocalExecution } from '#sandbox/local-sfn.ts';
 import type { Config } from '#shared/config.ts';
 import { twoLinkConfig } from '../fixtures/config.ts';
-import { gatewayGroup } from '../fixtures/gateway.ts';
+import { gatewayGroup, gatewayInstance } from '../fixtures/gateway.ts';
 
 const validateAsl = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => {
   isValid: boolean;
@@ -180,14 +180,12 @@ const TABLES = ['rtb-0a1b2c3d4e5f60718', 'rtb-0b1c2d3e4f5a60718'];
 
 /** A gateway whose old instance died: routes blackholed, Elastic IP loose; the group replaces it on request. */
 function scriptGateway(): void {
-  const group = (instances: [string, string][]) => gatewayGroup(...instances);
-
   asg
     .on(DescribeAutoScalingGroupsCommand)
-    .resolvesOnce(group([[OLD, 'InService']]))
-    .resolvesOnce(group([[OLD, 'InService']]))
-    .resolvesOnce(group([[OLD, 'Terminating']]))
-    .resolves(group([[NEW, 'InService']]));
+    .resolvesOnce(gatewayGroup([OLD, 'InService']))
+    .resolvesOnce(gatewayGroup([OLD, 'InService']))
+    .resolvesOnce(gatewayGroup([OLD, 'Terminating']))
+    .resolves(gatewayGroup([NEW, 'InService']));
   asg.on(TerminateInstanceInAutoScalingGroupCommand).resolves({
     Activity: {
       ActivityId: 'act-1',
@@ -197,32 +195,8 @@ function scriptGateway(): void {
       StatusCode: 'InProgress',
     },
   });
-  ec2.on(DescribeInstancesCommand, { InstanceIds: [OLD] }).resolves({
-    Reservations: [
-      {
-        Instances: [
-          {
-            InstanceId: OLD,
-            SourceDestCheck: false,
-            NetworkInterfaces: [{ NetworkInterfaceId: OLD_ENI, Attachment: { DeviceIndex: 0 } }],
-          },
-        ],
-      },
-    ],
-  });
-  ec2.on(DescribeInstancesCommand, { InstanceIds: [NEW] }).resolves({
-    Reservations: [
-      {
-        Instances: [
-          {
-            InstanceId: NEW,
-            SourceDestCheck: true,
-            NetworkInterfaces: [{ NetworkInterfaceId: NEW_ENI, Attachment: { DeviceIndex: 0 } }],
-          },
-        ],
-      },
-    ],
-  });
+  ec2.on(DescribeInstancesCommand, { InstanceIds: [OLD] }).resolves(gatewayInstance(OLD, OLD_ENI, false));
+  ec2.on(DescribeInstancesCommand, { InstanceIds: [NEW] }).resolves(gatewayInstance(NEW, NEW_ENI, true));
   ec2.on(DescribeAddressesCommand).resolves({
     Addresses: [
       {

@@ -29,7 +29,7 @@ import {
   GatewayUpdateError,
 } from '#shared/errors.ts';
 import { twoLinkConfig } from '../fixtures/config.ts';
-import { gatewayGroup } from '../fixtures/gateway.ts';
+import { gatewayGroup, gatewayInstance } from '../fixtures/gateway.ts';
 
 const asg = mockClient(AutoScalingClient);
 const ec2 = mockClient(EC2Client);
@@ -61,24 +61,7 @@ const activity = {
   StatusCode: 'InProgress' as const,
 };
 const awsError = (name: string, message: string) => Object.assign(new Error(message), { name });
-const group = gatewayGroup;
-const ec2Instance = (InstanceId: string, NetworkInterfaceId: string, SourceDestCheck: boolean) => ({
-  Reservations: [
-    {
-      Instances: [
-        {
-          InstanceId,
-          State: { Name: 'running' as const },
-          SourceDestCheck,
-          NetworkInterfaces: [
-            { NetworkInterfaceId: 'eni-0secondary000000000', Attachment: { DeviceIndex: 1 } },
-            { NetworkInterfaceId, PrivateIpAddress: '10.0.1.5', Attachment: { DeviceIndex: 0 } },
-          ],
-        },
-      ],
-    },
-  ],
-});
+
 const address = (InstanceId?: string, NetworkInterfaceId?: string) => ({
   Addresses: [
     {
@@ -143,8 +126,8 @@ describe('the gateway handler', () => {
   describe('describe', () => {
     it('reads the group, its InService instance, the Elastic IP and the configured route tables', async () => {
       // Prepare
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(group([OLD, 'InService']));
-      ec2.on(DescribeInstancesCommand).resolves(ec2Instance(OLD, OLD_ENI, false));
+      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
+      ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(OLD, OLD_ENI, false));
       ec2.on(DescribeAddressesCommand).resolves(address(OLD, OLD_ENI));
       ec2.on(DescribeRouteTablesCommand).resolves(routeTables(blackholed, null));
       // Act
@@ -194,8 +177,8 @@ describe('the gateway handler', () => {
     });
 
     it('fails naming a configured route table AWS does not know', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(group([OLD, 'InService']));
-      ec2.on(DescribeInstancesCommand).resolves(ec2Instance(OLD, OLD_ENI, false));
+      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
+      ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(OLD, OLD_ENI, false));
       ec2.on(DescribeAddressesCommand).resolves(address(OLD, OLD_ENI));
       ec2
         .on(DescribeRouteTablesCommand)
@@ -209,7 +192,7 @@ describe('the gateway handler', () => {
     });
 
     it('turns EC2 throttling into AwsThrottledError', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(group([OLD, 'InService']));
+      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
       ec2.on(DescribeInstancesCommand).rejects(awsError('RequestLimitExceeded', 'Request limit exceeded.'));
       ec2.on(DescribeAddressesCommand).resolves(address());
       ec2.on(DescribeRouteTablesCommand).resolves(routeTables(null, null));
@@ -220,7 +203,7 @@ describe('the gateway handler', () => {
   describe('replace', () => {
     it('terminates the old instance in its group without decrementing the desired capacity', async () => {
       // Prepare
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(group([OLD, 'InService']));
+      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
       asg.on(TerminateInstanceInAutoScalingGroupCommand).resolves({ Activity: activity });
       // Act
       const output = await invoke({ action: 'replace', ...base, dryRun: false, oldInstanceId: OLD });
@@ -241,8 +224,8 @@ describe('the gateway handler', () => {
     it('is a no-op when re-run after the instance started terminating or left the group', async () => {
       asg
         .on(DescribeAutoScalingGroupsCommand)
-        .resolvesOnce(group([OLD, 'Terminating']))
-        .resolves(group([NEW, 'Pending']));
+        .resolvesOnce(gatewayGroup([OLD, 'Terminating']))
+        .resolves(gatewayGroup([NEW, 'Pending']));
       expect(await invoke({ action: 'replace', ...base, dryRun: false, oldInstanceId: OLD })).toMatchObject({
         action: 'already-terminating',
       });
@@ -253,7 +236,7 @@ describe('the gateway handler', () => {
     });
 
     it('treats an instance Auto Scaling no longer knows as gone', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(group([OLD, 'InService']));
+      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
       asg
         .on(TerminateInstanceInAutoScalingGroupCommand)
         .rejects(
@@ -268,7 +251,7 @@ describe('the gateway handler', () => {
     });
 
     it('reports a refused termination as GatewayUpdateError', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(group([OLD, 'InService']));
+      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
       asg
         .on(TerminateInstanceInAutoScalingGroupCommand)
         .rejects(awsError('ScalingActivityInProgress', 'Scaling activity in progress'));
@@ -278,7 +261,7 @@ describe('the gateway handler', () => {
     });
 
     it('only reads in a dry run, and makes no call when the group had no gateway to remove', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(group([OLD, 'InService']));
+      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
       expect(await invoke({ action: 'replace', ...base, dryRun: true, oldInstanceId: OLD })).toMatchObject({
         action: 'would-terminate',
       });
@@ -294,7 +277,9 @@ describe('the gateway handler', () => {
     const since = '2026-11-26T11:55:00.000Z';
 
     it('is done once an InService instance other than the old one exists', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(group([OLD, 'Terminated'], [NEW, 'InService']));
+      asg
+        .on(DescribeAutoScalingGroupsCommand)
+        .resolves(gatewayGroup([OLD, 'Terminated'], [NEW, 'InService']));
       const output = await invoke({
         action: 'await-replacement',
         ...base,
@@ -310,7 +295,7 @@ describe('the gateway handler', () => {
     });
 
     it('keeps waiting while the replacement is pending', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(group([OLD, 'Terminating'], [NEW, 'Pending']));
+      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'Terminating'], [NEW, 'Pending']));
       const output = await invoke({
         action: 'await-replacement',
         ...base,
@@ -322,7 +307,7 @@ describe('the gateway handler', () => {
     });
 
     it('throws DeadlineExceededError replacementTimeoutMinutes after the termination', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(group([NEW, 'Pending']));
+      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([NEW, 'Pending']));
       const call = invoke({
         action: 'await-replacement',
         ...base,
@@ -334,7 +319,7 @@ describe('the gateway handler', () => {
     });
 
     it('reads once and finishes in a dry run', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(group([OLD, 'InService']));
+      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
       const output = await invoke({
         action: 'await-replacement',
         ...base,
@@ -350,7 +335,7 @@ describe('the gateway handler', () => {
     it('turns the source/dest check off and moves the Elastic IP to the primary ENI', async () => {
       // Prepare
       ec2.on(DescribeAddressesCommand).resolves(address());
-      ec2.on(DescribeInstancesCommand).resolves(ec2Instance(NEW, NEW_ENI, true));
+      ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(NEW, NEW_ENI, true));
       ec2.on(ModifyInstanceAttributeCommand).resolves({});
       ec2.on(AssociateAddressCommand).resolves({ AssociationId: 'eipassoc-2' });
       // Act
@@ -378,7 +363,7 @@ describe('the gateway handler', () => {
 
     it('changes nothing when re-run on an instance already configured', async () => {
       ec2.on(DescribeAddressesCommand).resolves(address(NEW, NEW_ENI));
-      ec2.on(DescribeInstancesCommand).resolves(ec2Instance(NEW, NEW_ENI, false));
+      ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(NEW, NEW_ENI, false));
       const output = await invoke({ action: 'configure', ...base, dryRun: false, instanceId: NEW });
       expect(output).toMatchObject({
         sourceDestCheck: { action: 'unchanged' },
@@ -389,7 +374,7 @@ describe('the gateway handler', () => {
 
     it('takes the Elastic IP from the old instance', async () => {
       ec2.on(DescribeAddressesCommand).resolves(address(OLD, OLD_ENI));
-      ec2.on(DescribeInstancesCommand).resolves(ec2Instance(NEW, NEW_ENI, false));
+      ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(NEW, NEW_ENI, false));
       ec2.on(AssociateAddressCommand).resolves({ AssociationId: 'eipassoc-3' });
       const output = await invoke({ action: 'configure', ...base, dryRun: false, instanceId: NEW });
       expect(output).toMatchObject({
@@ -399,7 +384,7 @@ describe('the gateway handler', () => {
 
     it('reports what it would do in a dry run, with or without a replacement, and changes nothing', async () => {
       ec2.on(DescribeAddressesCommand).resolves(address(OLD, OLD_ENI));
-      ec2.on(DescribeInstancesCommand).resolves(ec2Instance(NEW, NEW_ENI, true));
+      ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(NEW, NEW_ENI, true));
       expect(await invoke({ action: 'configure', ...base, dryRun: true, instanceId: null })).toMatchObject({
         instanceId: null,
         sourceDestCheck: { action: 'would-disable' },
