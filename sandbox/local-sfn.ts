@@ -1,8 +1,8 @@
 /**
  * Runs a real ASL definition in-process with aws-local-stepfunctions, every `lambda:invoke` Task
- * bound to the real handler by its `FunctionName`. Wait states and Retry intervals do not sleep:
- * they call `onSimulatedDelay` so the caller's simulated clock moves instead, or, with `sleep`,
- * wait for the caller's simulated clock (the sandbox world runs many executions on one clock).
+ * bound to the real handler by its `FunctionName`. Wait states and Retry intervals never sleep in
+ * real time: without `sleep` they pass at once; with it they wait for the caller's simulated clock
+ * (the sandbox world runs many executions on one clock).
  */
 import type { Context } from 'aws-lambda';
 import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
@@ -29,14 +29,12 @@ export interface LocalRunOptions {
   readonly input: unknown;
   readonly executionName: string;
   readonly stateMachineArn: string;
-  /** Called instead of sleeping: a Wait state's Seconds, or a retry's backoff interval. */
-  readonly onSimulatedDelay?: (seconds: number, reason: { state: string; kind: 'wait' | 'retry' }) => void;
   /** The clock used for the context object's StartTime. */
   readonly now?: () => Date;
   /**
    * When given, Wait states and retry intervals *wait* for this promise instead of passing at once:
    * the caller's simulated clock decides when the execution moves on, so several executions can
-   * share one clock. `onSimulatedDelay` is still called first, as a notification.
+   * share one clock.
    */
   readonly sleep?: (seconds: number, reason: { state: string; kind: 'wait' | 'retry' }) => Promise<void>;
   /** Aborts the execution (the run then rejects with the library's ExecutionAbortedError). */
@@ -97,17 +95,6 @@ export function allStates(machine: AslMachine): [string, AslState][] {
   ]);
 }
 
-type Retrier = NonNullable<AslState['Retry']>[number];
-
-/** The first retrier of a state that matches an error name, as Step Functions picks it. */
-function matchingRetrier(state: AslState, errorName: string): Retrier | undefined {
-  return state.Retry?.find((retrier) =>
-    retrier.ErrorEquals.some(
-      (name) => name === errorName || name === 'States.ALL' || name === 'States.TaskFailed',
-    ),
-  );
-}
-
 /** A Lambda context good enough for middy and Powertools. */
 export function localLambdaContext(functionArn: string, remainingMs = 60_000): Context {
   const deadline = Date.now() + remainingMs;
@@ -135,10 +122,7 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
   const now = options.now ?? (() => new Date());
   const executionArn = `${options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${options.executionName}`;
 
-  // Consecutive failures of a Task and the last error's name: a re-invocation after a failure is a
-  // retry, so the simulated clock moves by the matching retrier's backoff instead of sleeping.
-  const failuresByState = new Map<string, { count: number; error: string }>();
-  /** With `sleep`: retrier attempt counts per state entry, mirroring the library's bookkeeping. */
+  /** Retrier attempt counts per state entry, mirroring the library's bookkeeping. */
   const retries = new Map<string, { attempts: number[]; pendingSeconds?: number }>();
   const taskResourceLocalHandlers: Record<
     string,
@@ -154,37 +138,20 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
       }
       // Concurrent Map iterations run the same state with different inputs.
       const entryKey = `${name}\u0000${JSON.stringify(input.Payload ?? null)}`;
-      if (options.sleep) {
-        const entry = retries.get(entryKey);
-        const pending = entry?.pendingSeconds;
-        if (entry && pending !== undefined) {
-          entry.pendingSeconds = undefined;
-          options.onSimulatedDelay?.(pending, { state: name, kind: 'retry' });
-          await options.sleep(pending, { state: name, kind: 'retry' });
-        }
-      } else {
-        const failed = failuresByState.get(name);
-        const retrier = failed ? matchingRetrier(state, failed.error) : undefined;
-        if (failed && retrier && options.onSimulatedDelay) {
-          const base = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (failed.count - 1);
-          options.onSimulatedDelay(Math.min(base, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY), {
-            state: name,
-            kind: 'retry',
-          });
-        }
+      const entry = retries.get(entryKey);
+      const pending = entry?.pendingSeconds;
+      if (entry && pending !== undefined && options.sleep) {
+        entry.pendingSeconds = undefined;
+        await options.sleep(pending, { state: name, kind: 'retry' });
       }
       try {
         // A real invocation serialises the payload: the handler never shares objects with the runner.
         const payload = await fn(structuredClone(input.Payload ?? {}), localLambdaContext(arn), {
           state: name,
         });
-        failuresByState.delete(name);
         retries.delete(entryKey);
         return { Payload: payload === undefined ? null : JSON.parse(JSON.stringify(payload)) };
       } catch (error) {
-        const errorName = error instanceof Error ? error.name : 'Error';
-        const failed = failuresByState.get(name);
-        failuresByState.set(name, { count: (failed?.count ?? 0) + 1, error: errorName });
         const entry = retries.get(entryKey) ?? { attempts: (state.Retry ?? []).map(() => 0) };
         const delay = nextRetryDelay(state, entry.attempts, error);
         if (delay === undefined) retries.delete(entryKey);
@@ -200,7 +167,6 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
       if (typeof stateName !== 'string' || !waitSeconds.has(stateName)) return undefined;
       const seconds = waitSeconds.get(stateName);
       if (seconds === undefined) return undefined;
-      options.onSimulatedDelay?.(seconds, { state: stateName, kind: 'wait' });
       if (!options.sleep) return 0;
       // The library sleeps with the global setTimeout; this token makes that one call wait for the
       // caller's clock instead (see installSimulatedTimeoutHook).
