@@ -134,6 +134,29 @@ const LinkSchema = z
         elasticIpAllocationId: resourceId('eipalloc'),
         routeTableIds: z.array(resourceId('rtb')).min(1, 'must list at least one route table to re-point'),
         remoteCidrs: z.array(cidr).min(1, 'must list at least one remote CIDR routed through the gateway'),
+        /** The device index of the gateway's interface that holds the Elastic IP (eth0 = 0). */
+        elasticIpDeviceIndex: z
+          .number()
+          .int('must be a whole device index')
+          .min(0, 'must be a device index of 0 or more (eth0 is 0)')
+          .max(31, 'must be at most 31')
+          .default(0),
+        /** The device index of the interface the configured routes target (eth0 = 0). */
+        routeDeviceIndex: z
+          .number()
+          .int('must be a whole device index')
+          .min(0, 'must be a device index of 0 or more (eth0 is 0)')
+          .max(31, 'must be at most 31')
+          .default(0),
+        /**
+         * A shell command that restarts IPsec on the gateway, run through SSM (AWS-RunShellScript)
+         * by the restart-IPsec rung; without it that rung is skipped.
+         */
+        restartCommand: z
+          .string()
+          .min(1, 'must be a shell command such as "systemctl restart ipsec", or be left out')
+          .max(1000, 'must be at most 1000 characters')
+          .optional(),
       })
       .strict(),
     vpn: z
@@ -160,6 +183,8 @@ const LinkSchema = z
           .max(10_000, 'must be at most 10000 ms (the canary must finish within one tick)')
           .default(2000),
         latencyThresholdMs: positive('milliseconds').default(200),
+        /** The path is up when at least this many targets answer (default 1). */
+        minTargetsUp: positiveInt('targets').default(1),
       })
       .strict(),
     alarms: AlarmTuningSchema.optional(),
@@ -174,6 +199,14 @@ const LinkSchema = z
         path: ['vpn', 'minTunnelsUp'],
         input: link.vpn.minTunnelsUp,
         message: `must be at most ${tunnels} (each VPN connection has two tunnels)`,
+      });
+    }
+    if (link.canary.minTargetsUp > link.canary.targets.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['canary', 'minTargetsUp'],
+        input: link.canary.minTargetsUp,
+        message: `must be at most ${link.canary.targets.length} (the number of canary targets)`,
       });
     }
     const budgetMs = link.canary.attempts * link.canary.timeoutMs;
@@ -219,6 +252,15 @@ export const ConfigSchema = z
         maxAttemptsPer24h: positiveInt('attempts').max(24, 'must be at most 24').default(3),
         replacementTimeoutMinutes: positiveInt('minutes').max(60, 'must be at most 60 minutes').default(10),
         verifyTimeoutMinutes: positiveInt('minutes').max(60, 'must be at most 60 minutes').default(5),
+        /** Consecutive good samples (tunnels UP and canary passing) that declare a rung verified. */
+        verifySamples: positiveInt('samples').max(10, 'must be at most 10 samples').default(2),
+        /** How long ConfirmUnhealthy re-probes before anything changes (a blip changes nothing). */
+        confirmSeconds: z
+          .number()
+          .int('must be a whole number of seconds')
+          .min(0, 'must be 0 or more seconds')
+          .max(300, 'must be at most 300 seconds')
+          .default(30),
       })
       .strict()
       .default({
@@ -227,6 +269,8 @@ export const ConfigSchema = z
         maxAttemptsPer24h: 3,
         replacementTimeoutMinutes: 10,
         verifyTimeoutMinutes: 5,
+        verifySamples: 2,
+        confirmSeconds: 30,
       }),
     alarms: AlarmTuningSchema.default({ periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 2 }),
     observability: z

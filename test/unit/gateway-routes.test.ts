@@ -17,6 +17,8 @@ const GATEWAY: LinkConfig['gateway'] = {
   elasticIpAllocationId: 'eipalloc-0a1b2c3d4e5f60718',
   routeTableIds: ['rtb-0a1b2c3d4e5f60718', 'rtb-0b1c2d3e4f5a60718'],
   remoteCidrs: ['10.20.0.0/16', '10.30.0.0/16'],
+  elasticIpDeviceIndex: 0,
+  routeDeviceIndex: 0,
 };
 
 const route = (cidr: string, over: Partial<CurrentRoute> = {}): CurrentRoute => ({

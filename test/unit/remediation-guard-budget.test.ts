@@ -18,6 +18,8 @@ const SETTINGS: RemediationSettings = {
   maxAttemptsPer24h: 3,
   replacementTimeoutMinutes: 10,
   verifyTimeoutMinutes: 5,
+  verifySamples: 2,
+  confirmSeconds: 30,
 };
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 const ME = 'arn:aws:states:us-east-1:111111111111:execution:remediation:home-to-west-alarm-20261126T115800';
