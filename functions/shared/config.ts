@@ -306,7 +306,100 @@ export const ConfigSchema = z
         seen.set(link.name, index);
       }
     });
+    for (const issue of sharedResourceIssues(config.links)) ctx.addIssue({ code: 'custom', ...issue });
   });
+
+/** One link's claim on a resource: the link, and the field below it that names the resource. */
+interface Claim {
+  readonly index: number;
+  readonly name: string;
+  readonly path: readonly (string | number)[];
+}
+
+/** A resource two links both claim, as a zod issue on the later link's field. */
+interface SharedResourceIssue {
+  readonly path: (string | number)[];
+  readonly input: string;
+  readonly message: string;
+}
+
+/** `links[0].gateway.routeTableIds[1]` */
+function fieldOf(claim: Claim): string {
+  const below = claim.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('');
+  return `links[${claim.index}]${below}`;
+}
+
+/** What the shared-resource check reads of a link (a `LinkConfig` is one). */
+interface ResourceOwner {
+  readonly name: string;
+  readonly gateway: {
+    readonly autoScalingGroupName: string;
+    readonly elasticIpAllocationId: string;
+    readonly routeTableIds: readonly string[];
+    readonly remoteCidrs: readonly string[];
+  };
+  readonly vpn: { readonly vpnConnectionIds: readonly string[] };
+}
+
+/**
+ * Resources that belong to one link only. Two links remediating one gateway group, one Elastic IP,
+ * one VPN connection or one route would undo each other's changes (one incident would replace the
+ * same gateway twice, or re-point a route back and forth), so the config is refused on the later
+ * link's field, naming the earlier link and its field. A value repeated inside one link is not a
+ * conflict between links and is left alone here.
+ */
+function sharedResourceIssues(links: readonly ResourceOwner[]): SharedResourceIssue[] {
+  const issues: SharedResourceIssue[] = [];
+  const claimed = new Map<string, Claim>();
+  const claim = (key: string, claim: Claim, input: string, why: (first: Claim) => string): void => {
+    const first = claimed.get(key);
+    if (first === undefined) claimed.set(key, claim);
+    else if (first.index !== claim.index) {
+      issues.push({
+        path: ['links', claim.index, ...claim.path],
+        input,
+        message: `is also ${fieldOf(first)}: links "${first.name}" and "${claim.name}" ${why(first)}`,
+      });
+    }
+  };
+
+  links.forEach((link, index) => {
+    const at = (...path: (string | number)[]): Claim => ({ index, name: link.name, path });
+    const { autoScalingGroupName: group, elasticIpAllocationId: address } = link.gateway;
+    claim(
+      `group ${group}`,
+      at('gateway', 'autoScalingGroupName'),
+      group,
+      () => "cannot share one gateway group (each would replace the other's gateway)",
+    );
+    claim(
+      `address ${address}`,
+      at('gateway', 'elasticIpAllocationId'),
+      address,
+      () => "cannot share one Elastic IP (it is one customer gateway's address)",
+    );
+    link.vpn.vpnConnectionIds.forEach((id, position) => {
+      claim(
+        `vpn ${id}`,
+        at('vpn', 'vpnConnectionIds', position),
+        id,
+        () => 'cannot share one VPN connection (it ends on one customer gateway)',
+      );
+    });
+    link.gateway.remoteCidrs.forEach((block, cidrPosition) => {
+      for (const table of link.gateway.routeTableIds) {
+        claim(
+          `route ${table} ${block}`,
+          at('gateway', 'remoteCidrs', cidrPosition),
+          block,
+          (first) =>
+            `cannot own one route: both route ${block} in ${table} (links[${first.index}] and links[${index}] list it in gateway.routeTableIds), and each would re-point it to its own gateway`,
+        );
+      }
+    });
+  });
+  return issues;
+}
 
 /** The validated configuration, defaults applied. */
 export type Config = z.infer<typeof ConfigSchema>;

@@ -21,11 +21,25 @@ const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const LINK_NAMES = Array.from({ length: 25 }, (_, index) => `link-number-${index}`);
 
-/** The shipped example with its one link repeated 25 times (same canary VPC: one canary function). */
+/**
+ * The shipped example with its one link repeated 25 times (same canary VPC: one canary function),
+ * each with its own gateway group, Elastic IP, VPN connection and remote CIDR (links may not share them).
+ */
 function twentyFiveLinkConfig(): ReturnType<typeof exampleConfigJson> {
   const raw = exampleConfigJson();
-  const link = raw.links[0] as Record<string, unknown>;
-  raw.links = LINK_NAMES.map((name) => ({ ...structuredClone(link), name }));
+  const link = raw.links[0] as Record<string, Record<string, unknown>>;
+  raw.links = LINK_NAMES.map((name, index) => {
+    const id = `0a1b2c3d4e5f${String(index).padStart(5, '0')}`;
+    const copy = structuredClone(link);
+    copy.gateway = {
+      ...copy.gateway,
+      autoScalingGroupName: `vpn-gateway-${index}`,
+      elasticIpAllocationId: `eipalloc-${id}`,
+      remoteCidrs: [`10.${100 + index}.0.0/16`],
+    };
+    copy.vpn = { ...copy.vpn, vpnConnectionIds: [`vpn-${id}`] };
+    return { ...copy, name };
+  });
   return raw;
 }
 

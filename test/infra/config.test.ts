@@ -196,14 +196,22 @@ describe('loadConfig', () => {
 });
 
 describe('the Lambda environment limit', () => {
-  /** The example's link repeated, named link-number-<i>, its canary in VPC number i % vpcs. */
+  /**
+   * The example's link repeated, named link-number-<i>, its canary in VPC number i % vpcs, each with
+   * its own gateway group, Elastic IP, VPN connection and remote CIDR (links may not share those).
+   */
   function manyLinks(links: number, vpcs: number): Raw {
     const raw = exampleConfigJson();
     const link = raw.links[0] as Loose;
+    const id = (n: number) => `0a1b2c3d4e5f${String(n).padStart(5, '0')}`;
     raw.links = Array.from({ length: links }, (_, index) => {
       const copy = structuredClone(link);
       copy.name = `link-number-${index}`;
-      copy.canary.vpcId = `vpc-0a1b2c3d4e5f${String(index % vpcs).padStart(5, '0')}`;
+      copy.canary.vpcId = `vpc-${id(index % vpcs)}`;
+      copy.gateway.autoScalingGroupName = `vpn-gateway-${index}`;
+      copy.gateway.elasticIpAllocationId = `eipalloc-${id(index)}`;
+      copy.gateway.remoteCidrs = [`10.${100 + index}.0.0/16`];
+      copy.vpn.vpnConnectionIds = [`vpn-${id(index)}`];
       return copy;
     });
     return raw;
@@ -236,6 +244,31 @@ describe('the Lambda environment limit', () => {
 });
 
 describe('the app', () => {
+  it('fails synth when two links share one gateway group, naming autoScalingGroupName and both links', () => {
+    // Prepare: a second link of its own in every way but the Auto Scaling group.
+    const raw = edited((config) => {
+      const second = structuredClone(config.links[0]);
+      second.name = 'home-to-east';
+      second.gateway.elasticIpAllocationId = 'eipalloc-0eeeeeeeeeeeeeeee';
+      second.gateway.remoteCidrs = ['10.40.0.0/16'];
+      second.vpn.vpnConnectionIds = ['vpn-0eeeeeeeeeeeeeeee'];
+      config.links.push(second);
+    });
+    const app = newApp(writeTempConfig(raw));
+    // Act
+    let thrown: unknown;
+    try {
+      buildVpnGuardApp(app, REPO_ROOT);
+    } catch (error) {
+      thrown = error;
+    }
+    // Assess: exactly one problem, on the later link's field, naming the earlier one.
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).problems).toEqual([
+      'links[1].gateway.autoScalingGroupName: got "vpn-gateway-home": is also links[0].gateway.autoScalingGroupName: links "home-to-west" and "home-to-east" cannot share one gateway group (each would replace the other\'s gateway)',
+    ]);
+  });
+
   it('reads the config named by context `config`', () => {
     const path = writeTempConfig(edited((raw) => (raw.links[0].canary.vpcId = 'vpc-1')));
     const app = newApp(path);

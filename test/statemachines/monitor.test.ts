@@ -48,6 +48,8 @@ function monitorConfig(): Config {
     ...eu.gateway,
     autoScalingGroupName: 'vpn-gateway-eu',
     elasticIpAllocationId: 'eipalloc-0bbbbbbbbbbbbbbbb',
+    // Links may share a route table, never a (table, CIDR) route.
+    remoteCidrs: ['10.30.0.0/16'],
   };
   raw.links = [west, eu];
   return parseConfig(raw, 'monitor test');

@@ -51,10 +51,20 @@ describe('the ping-canary handler', () => {
       attempts: 2,
       timeoutMs: 1000,
     });
+    // Each link with its own gateway group, Elastic IP, route and VPN (links may not share them).
+    const own = (n: number) => ({
+      gateway: {
+        ...west.gateway,
+        autoScalingGroupName: `vpn-gateway-${n}`,
+        elasticIpAllocationId: `eipalloc-0a1b2c3d4e5f6000${n}`,
+        remoteCidrs: [`10.${20 + n}.0.0/16`],
+      },
+      vpn: { ...west.vpn, vpnConnectionIds: [`vpn-0a1b2c3d4e5f6000${n}`] },
+    });
     example.links = [
-      { ...west, name: 'home-to-west', canary: onLoopback(VPC_A, [openPort, closedPort]) },
-      { ...west, name: 'home-to-east', canary: onLoopback(VPC_B, [openPort]) },
-      { ...west, name: 'dr', canary: onLoopback(VPC_A, [openPort]) },
+      { ...west, ...own(0), name: 'home-to-west', canary: onLoopback(VPC_A, [openPort, closedPort]) },
+      { ...west, ...own(1), name: 'home-to-east', canary: onLoopback(VPC_B, [openPort]) },
+      { ...west, ...own(2), name: 'dr', canary: onLoopback(VPC_A, [openPort]) },
     ];
     config = JSON.stringify(example);
   });
