@@ -15,6 +15,7 @@ import { BUNDLED_CONFIG_GLOBAL } from '#shared/runtime-config.ts';
 import { EnvironmentTooLargeError } from '../errors.ts';
 import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, runtimeConfigJson } from '../load-config.ts';
 import { acknowledge, iam5 } from '../nag.ts';
+import { LOG_GROUP_REMOVAL_POLICY } from './log-groups.ts';
 
 /** The function folders under functions/ (each has a handler.ts exporting `handler`). */
 export type FunctionId =
@@ -74,8 +75,10 @@ export class GuardFunction extends Construct {
     };
     checkEnvironmentSize(this.node.path, environment);
 
+    // No fixed name (CloudFormation generates one), and deleted when its own create fails.
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.config.observability.logRetentionDays as RetentionDays,
+      removalPolicy: LOG_GROUP_REMOVAL_POLICY,
     });
     // An explicit role so no AWS managed policy (AWSLambdaBasicExecutionRole) is attached.
     this.role = new Role(this, 'Role', {

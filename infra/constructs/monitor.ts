@@ -3,7 +3,7 @@
  * checks every link's tunnels and runs the canaries in parallel, publishes the figures, and starts
  * a remediation for any link whose Unhealthy alarm is in ALARM.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -17,6 +17,7 @@ import { acknowledge, iam5 } from '../nag.ts';
 import { aslDefinition, type Substitutions } from '../state-machine-definition.ts';
 import type { Canary } from './canary.ts';
 import type { GuardFunction } from './guard-function.ts';
+import { stateMachineLogGroupProps } from './log-groups.ts';
 import { invokeStatement, stateMachineWildcardReasons } from './state-machine-grants.ts';
 
 export interface MonitorProps {
@@ -52,7 +53,7 @@ export class Monitor extends Construct {
       StartRemediationFunctionArn: props.startRemediation.functionArn,
     };
     const logGroup = new LogGroup(this, 'LogGroup', {
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-Monitor`,
+      ...stateMachineLogGroupProps(this, 'Monitor'),
       retention: config.observability.logRetentionDays as RetentionDays,
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {

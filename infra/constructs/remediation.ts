@@ -3,7 +3,7 @@
  * the functions it calls, and the two ways it is started automatically (the Monitor's branch via
  * start-remediation, and the Unhealthy alarm's EventBridge rule).
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { CompositeAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
@@ -20,6 +20,7 @@ import type { Config } from '#shared/config.ts';
 import { acknowledge, iam5 } from '../nag.ts';
 import { aslDefinition, remediationTimeoutSeconds, type Substitutions } from '../state-machine-definition.ts';
 import { GuardFunction, stackArnParts } from './guard-function.ts';
+import { stateMachineLogGroupProps } from './log-groups.ts';
 import { invokeStatement, stateMachineWildcardReasons } from './state-machine-grants.ts';
 
 export interface RemediationProps {
@@ -130,7 +131,7 @@ export class Remediation extends Construct {
     };
     const definition = aslDefinition('remediation', substitutions, { TimeoutSeconds: this.timeoutSeconds });
     const logGroup = new LogGroup(this, 'LogGroup', {
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-Remediation`,
+      ...stateMachineLogGroupProps(this, 'Remediation'),
       retention: config.observability.logRetentionDays as RetentionDays,
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {

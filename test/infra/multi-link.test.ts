@@ -142,7 +142,15 @@ describe('observability off and naming', () => {
     expect(template.toJSON().Outputs.LinkNames.Value).toBe('home-to-west,home-to-eu,dr-1');
     expect(stack.stackName).toBe('AcmeVpnGuard');
     template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/vendedlogs/states/AcmeVpnGuard-Remediation',
+      LogGroupName: {
+        'Fn::Join': [
+          '',
+          [
+            '/aws/vendedlogs/states/AcmeVpnGuard-Remediation-',
+            { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+          ],
+        ],
+      },
       RetentionInDays: 90,
     });
   });

@@ -63,7 +63,15 @@ describe('Monitor', () => {
 
   it('keeps its logs for the configured retention in a vended-logs group', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/vendedlogs/states/VpnGuard-Monitor',
+      LogGroupName: {
+        'Fn::Join': [
+          '',
+          [
+            '/aws/vendedlogs/states/VpnGuard-Monitor-',
+            { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+          ],
+        ],
+      },
       RetentionInDays: config.observability.logRetentionDays,
     });
   });
