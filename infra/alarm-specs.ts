@@ -84,7 +84,7 @@ export function linkAlarmSpecs(
       ...common,
       alarm: 'ConnectivityLost',
       alarmName: name('ConnectivityLost'),
-      description: `The canary could not complete a TCP handshake with every target across link ${link.name}.`,
+      description: `Fewer than ${link.canary.minTargetsUp} of the ${link.canary.targets.length} canary target(s) across link ${link.name} answered a TCP handshake (the path is down).`,
       metricName: METRICS.canarySuccess,
       statistic: 'Minimum',
       comparison: 'LessThanThreshold',

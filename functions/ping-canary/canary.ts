@@ -1,12 +1,14 @@
 /**
  * The canary run: which links this VPC's function probes, and probing them. Targets are probed
  * concurrently (so a link's run lasts about one target's attempts × timeout at worst), the
- * attempts of one target in sequence (so they measure the path, not each other).
+ * attempts of one target in sequence (so they measure the path, not each other). A link's path is
+ * judged k of n (`canary.minTargetsUp` targets answering), not host by host.
  */
 import { CanaryError, InvalidInputError } from '#shared/errors.ts';
-import { linkReport, targetReport } from './stats.ts';
+import { linkReport, pathVerdict, statusOf, targetReport } from './stats.ts';
 import type {
   CanaryResult,
+  LinkCanaryFailure,
   LinkCanaryReport,
   Probe,
   ProbeAttempt,
@@ -22,7 +24,31 @@ export interface CanaryLink {
     readonly targets: readonly ProbeTarget[];
     readonly attempts: number;
     readonly timeoutMs: number;
+    /** Targets that must answer for the path to be up (k of n); default 1. */
+    readonly minTargetsUp?: number;
   };
+}
+
+/**
+ * The link's path could not be judged: targets whose names did not resolve decide the verdict. Its
+ * `name` is `CanaryError` (the state machines' contract); the class only lets {@link runCanary}
+ * keep it to this link instead of failing the whole run.
+ */
+export class CanaryInconclusiveError extends CanaryError {
+  constructor(
+    readonly link: string,
+    readonly targets: readonly TargetReport[],
+    minTargetsUp: number,
+  ) {
+    const up = targets.filter((target) => statusOf(target) === 'reachable');
+    const unresolved = targets.filter((target) => statusOf(target) === 'unresolved');
+    const names = unresolved.map((target) => `${target.host}:${target.port}`).join(', ');
+    super(
+      `canary for link ${link} is inconclusive: ${up.length} of ${targets.length} target(s) answered and ${minTargetsUp} must; ` +
+        `${unresolved.length} did not resolve (${names}), so whether the path is up is unknown: ` +
+        'fix the name (or list an address) in canary.targets; this is a collection failure, not lost connectivity',
+    );
+  }
 }
 
 /**
@@ -62,8 +88,10 @@ export function selectLinks<L extends CanaryLink>(
 }
 
 /**
- * Probes every target of one link and reports it.
+ * Probes every target of one link and reports it: success when at least `minTargetsUp` targets
+ * answer.
  *
+ * @throws CanaryInconclusiveError (a CanaryError) when unresolved target names decide the verdict.
  * @throws CanaryError when `signal` aborts (or the probe fails in a way it should not): the run
  * could not be completed, which must never be published as "connectivity lost". It throws only
  * after every attempt in flight has ended, so no socket outlives the run.
@@ -81,13 +109,19 @@ export async function runLinkCanary(
     if (run.status === 'rejected') throw asCanaryError(run.reason, link.name);
     targets.push(run.value);
   }
-  return linkReport(link.name, targets);
+  const minTargetsUp = link.canary.minTargetsUp ?? 1;
+  if (pathVerdict(targets, minTargetsUp) === 'unknown') {
+    throw new CanaryInconclusiveError(link.name, targets, minTargetsUp);
+  }
+  return linkReport(link.name, targets, minTargetsUp);
 }
 
 /**
- * Probes several links concurrently (they share nothing but the Lambda's deadline).
+ * Probes several links concurrently (they share nothing but the Lambda's deadline). A link that
+ * could not be judged (unresolved names decide it) goes to `failures`; the other links still report.
  *
- * @throws CanaryError as {@link runLinkCanary}, once every link's run has ended.
+ * @throws CanaryError when a link's run could not complete (an abort: the deadline is the run's),
+ * once every link's run has ended.
  */
 export async function runCanary(options: {
   readonly vpcId: string;
@@ -100,11 +134,15 @@ export async function runCanary(options: {
   const { vpcId, links, probe, signal, startedAt } = options;
   const runs = await Promise.allSettled(links.map((link) => runLinkCanary(link, probe, signal)));
   const reports: LinkCanaryReport[] = [];
+  const failures: LinkCanaryFailure[] = [];
   for (const run of runs) {
-    if (run.status === 'rejected') throw run.reason;
-    reports.push(run.value);
+    if (run.status === 'fulfilled') reports.push(run.value);
+    else if (run.reason instanceof CanaryInconclusiveError) {
+      const { link, message, targets } = run.reason;
+      failures.push({ link, error: 'CanaryError', message, targets });
+    } else throw run.reason;
   }
-  return { vpcId, probedAt: startedAt.toISOString(), links: reports };
+  return { vpcId, probedAt: startedAt.toISOString(), links: reports, failures };
 }
 
 async function probeTarget(

@@ -23,7 +23,18 @@ export function createCanaryHandler(env: NodeJS.ProcessEnv = process.env) {
     const links = selectLinks(config.links, vpcId, input.links);
     const result = await runCanary({ vpcId, links, probe: probeTcp, signal, startedAt: new Date() });
     // Per-target detail belongs in the logs, not in metrics (each metric costs money).
-    for (const report of result.links) logger.info('canary', { report });
+    for (const report of result.links) {
+      logger.info('canary', { report });
+      const unresolved = report.targets.filter((target) => target.status === 'unresolved');
+      // The path was judged without them, but a name that does not resolve is a config to fix.
+      if (unresolved.length > 0) {
+        logger.warn('canary targets did not resolve', {
+          link: report.link,
+          targets: unresolved.map((target) => `${target.host}:${target.port}`),
+        });
+      }
+    }
+    for (const failure of result.failures ?? []) logger.warn('canary inconclusive', { failure });
     return result;
   });
 }

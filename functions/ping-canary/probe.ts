@@ -10,10 +10,24 @@ import type { ProbeAttempt, ProbeOptions, ProbeOutcome, ProbeTarget } from './ty
 const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 
 /**
+ * Errors of the name lookup (getaddrinfo through dns.lookup, https://nodejs.org/api/dns.html#error-codes):
+ * nothing was sent, so it says nothing about the path: `unresolved`, not loss.
+ */
+const UNRESOLVED_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NODATA',
+  'EAI_NONAME',
+  'ENODATA',
+  'ESERVFAIL',
+]);
+
+/**
  * Opens a TCP connection to the target and closes it as soon as the handshake ends.
  *
- * Resolves with `connected` or `refused` (both with the RTT), or `timeout`, `unreachable` or
- * `error` (loss, no RTT). Rejects with {@link CanaryError} only when `signal` aborts. It settles
+ * Resolves with `connected` or `refused` (both with the RTT), `timeout`, `unreachable` or `error`
+ * (loss, no RTT), or `unresolved` (the name did not resolve: nothing sent, no RTT). Rejects with {@link CanaryError} only when `signal` aborts. It settles
  * only after the socket has closed, so a settled probe never leaves a socket behind.
  */
 export function probeTcp(target: ProbeTarget, options: ProbeOptions): Promise<ProbeAttempt> {
@@ -72,6 +86,8 @@ export function classifyError(error: unknown, rttMs: number): ProbeAttempt {
 function outcomeOf(codes: readonly string[]): ProbeOutcome {
   // With several addresses (IPv6 and IPv4), one refusal is enough: that host answered.
   if (codes.includes('ECONNREFUSED')) return 'refused';
+  // Only when the lookup failed for every address tried (then no other code is present).
+  if (codes.length > 0 && codes.every((code) => UNRESOLVED_CODES.has(code))) return 'unresolved';
   if (codes.some((code) => UNREACHABLE_CODES.has(code))) return 'unreachable';
   if (codes.includes('ETIMEDOUT')) return 'timeout';
   return 'error';

@@ -1,8 +1,15 @@
 /**
- * Pure figures of a canary run: which attempts count as answered, RTT min/median/max, loss, and the
- * per-target and per-link reports built from them. No I/O, no clock.
+ * Pure figures of a canary run: which attempts count as answered, RTT min/median/max, loss, the
+ * k-of-n path verdict, and the per-target and per-link reports built from them. No I/O, no clock.
  */
-import type { LinkCanaryReport, ProbeAttempt, ProbeOutcome, ProbeTarget, TargetReport } from './types.ts';
+import type {
+  LinkCanaryReport,
+  ProbeAttempt,
+  ProbeOutcome,
+  ProbeTarget,
+  TargetReport,
+  TargetStatus,
+} from './types.ts';
 
 /** RTT summary in ms; every field null when nothing answered. */
 export interface RttSummary {
@@ -17,6 +24,11 @@ export interface RttSummary {
  */
 export function isAnswered(outcome: ProbeOutcome): boolean {
   return outcome === 'connected' || outcome === 'refused';
+}
+
+/** Whether an attempt put a packet on the wire: a name that did not resolve sends nothing. */
+export function wasSent(outcome: ProbeOutcome): boolean {
+  return outcome !== 'unresolved';
 }
 
 /** The median of the values (mean of the two middle ones for an even count); null when empty. */
@@ -37,22 +49,35 @@ export function summarizeRtt(attempts: readonly ProbeAttempt[]): RttSummary {
 }
 
 /**
- * Unanswered attempts over all attempts, in percent rounded to two decimals. No attempts at all is
- * 0 %: nothing was sent, so nothing was lost (the config guarantees at least one attempt).
+ * Unanswered attempts over the attempts sent, in percent rounded to two decimals. An attempt whose
+ * name did not resolve was not sent, so it is not lost either. Nothing sent is 0 %: nothing was lost.
  */
 export function lossPercent(attempts: readonly ProbeAttempt[]): number {
-  if (attempts.length === 0) return 0;
-  const lost = attempts.filter((attempt) => !isAnswered(attempt.outcome)).length;
-  return Math.round((lost / attempts.length) * 100 * 100) / 100;
+  const sent = attempts.filter((attempt) => wasSent(attempt.outcome));
+  if (sent.length === 0) return 0;
+  const lost = sent.filter((attempt) => !isAnswered(attempt.outcome)).length;
+  return Math.round((lost / sent.length) * 100 * 100) / 100;
+}
+
+/**
+ * How a target counts: reachable when any attempt was answered; silent when something was sent and
+ * nothing answered; unresolved only when its name never resolved (nothing was sent at all).
+ */
+export function targetStatus(attempts: readonly ProbeAttempt[]): TargetStatus {
+  if (attempts.some((attempt) => isAnswered(attempt.outcome))) return 'reachable';
+  if (attempts.some((attempt) => wasSent(attempt.outcome))) return 'silent';
+  return attempts.length > 0 ? 'unresolved' : 'silent';
 }
 
 /** A target's report: reachable when at least one attempt was answered. */
 export function targetReport(target: ProbeTarget, attempts: readonly ProbeAttempt[]): TargetReport {
   const rtt = summarizeRtt(attempts);
+  const status = targetStatus(attempts);
   return {
     host: target.host,
     port: target.port,
-    reachable: attempts.some((attempt) => isAnswered(attempt.outcome)),
+    reachable: status === 'reachable',
+    status,
     attempts,
     lossPercent: lossPercent(attempts),
     latencyMs: rtt.medianMs,
@@ -61,20 +86,53 @@ export function targetReport(target: ProbeTarget, attempts: readonly ProbeAttemp
   };
 }
 
+/** A target's status; a report without one (built before k-of-n) counts by `reachable`. */
+export function statusOf(target: TargetReport): TargetStatus {
+  return target.status ?? (target.reachable ? 'reachable' : 'silent');
+}
+
+/** The path's state from its targets: `unknown` when the unresolved ones decide it. */
+export type PathVerdict = 'up' | 'down' | 'unknown';
+
 /**
- * A link's report: success when every target is reachable; latency is the median over the answered
- * attempts of all targets together, loss is over all attempts of all targets.
+ * k of n: the path is up when at least `minTargetsUp` targets are reachable, down when even every
+ * unresolved target answering would leave fewer than that, and unknown in between (the targets
+ * whose names did not resolve decide it: a collection failure, never a loss).
  */
-export function linkReport(link: string, targets: readonly TargetReport[]): LinkCanaryReport {
+export function pathVerdict(targets: readonly TargetReport[], minTargetsUp: number): PathVerdict {
+  const up = targets.filter((target) => statusOf(target) === 'reachable').length;
+  const unresolved = targets.filter((target) => statusOf(target) === 'unresolved').length;
+  if (up >= minTargetsUp) return 'up';
+  if (up + unresolved < minTargetsUp) return 'down';
+  return 'unknown';
+}
+
+/**
+ * A link's report: success when at least `minTargetsUp` targets are reachable (k of n). Latency is
+ * the median over the answered attempts of all targets together (only reachable targets answer).
+ * Loss is over the reachable targets' attempts when the path is up, so one host that a security
+ * group silently drops does not report the working path as lossy; when the path is down it is over
+ * every attempt sent. For a verdict of `unknown` (see {@link pathVerdict}) the caller reports a
+ * collection failure instead of this report.
+ */
+export function linkReport(
+  link: string,
+  targets: readonly TargetReport[],
+  minTargetsUp = 1,
+): LinkCanaryReport {
   const attempts = targets.flatMap((target) => target.attempts);
   const rtt = summarizeRtt(attempts);
+  const success = pathVerdict(targets, minTargetsUp) === 'up';
+  const judged = success ? targets.filter((target) => statusOf(target) === 'reachable') : targets;
   return {
     link,
-    success: targets.length > 0 && targets.every((target) => target.reachable),
+    success,
+    targetsUp: targets.filter((target) => statusOf(target) === 'reachable').length,
+    minTargetsUp,
     latencyMs: rtt.medianMs,
     minMs: rtt.minMs,
     maxMs: rtt.maxMs,
-    lossPercent: lossPercent(attempts),
+    lossPercent: lossPercent(judged.flatMap((target) => target.attempts)),
     targets,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Pure: the metric datums of one monitor tick (design.md metric contract). Each collected figure
  * has its success/failure twin; a collection failure publishes the twin as 0 and *no* figure, so a
- * read failure is never mistaken for tunnels down or connectivity lost.
+ * read failure is never mistaken for tunnels down or connectivity lost. `CanarySuccess` is the
+ * link's k-of-n path verdict (at least `canary.minTargetsUp` targets reachable), not "every target".
  */
 
 import type { LinkTunnels, TunnelCheckResult } from '#functions/check-tunnel/types.ts';
@@ -60,8 +61,12 @@ export function tickDatums(
   );
   const canaryByLink = new Map<string, LinkCanaryReport | { failed: string }>();
   for (const branch of canaries) {
-    if (branch.ok) for (const report of branch.result.links) canaryByLink.set(report.link, report);
-    else for (const link of branch.links) canaryByLink.set(link, { failed: branch.error });
+    if (branch.ok) {
+      for (const report of branch.result.links) canaryByLink.set(report.link, report);
+      // A link the canary could not judge (unresolved names decide it): a collection failure.
+      for (const failure of branch.result.failures ?? [])
+        canaryByLink.set(failure.link, { failed: `${failure.error}: ${failure.message}` });
+    } else for (const link of branch.links) canaryByLink.set(link, { failed: branch.error });
   }
 
   const datums: Datum[] = [];

@@ -3,7 +3,7 @@
  * it must send packets through the gateway, while every other function calls AWS APIs (and a VPC
  * Lambda reaching region B's EC2 API would need a NAT gateway).
  */
-import { Duration, Fn } from 'aws-cdk-lib';
+import { Annotations, Duration, Fn } from 'aws-cdk-lib';
 import { type ISubnet, Peer, Port, SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -28,6 +28,9 @@ export function linksByCanaryVpc(config: Config): Map<string, LinkConfig[]> {
   }
   return groups;
 }
+
+/** The id of the synth warning for a link with one canary target (acknowledge it to silence it). */
+export const SINGLE_CANARY_TARGET_WARNING = '@vpn-guard/canary:singleTarget';
 
 export class Canary extends Construct {
   readonly fn: GuardFunction;
@@ -56,6 +59,16 @@ export class Canary extends Construct {
       'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
       "The canary's subnets are imported by id only to place the function; nothing reads their route tables.",
     );
+
+    for (const link of props.links) {
+      if (link.canary.targets.length !== 1) continue;
+      const [only] = link.canary.targets;
+      // A warning, not an error: one target is a valid config, just a fragile one.
+      Annotations.of(this).addWarningV2(
+        SINGLE_CANARY_TARGET_WARNING,
+        `link "${link.name}" has a single canary target (${only?.host}:${only?.port}): that host rebooting, or a security group or NACL that drops the probe, looks exactly like the VPN down and starts a remediation; list two or more targets on different far hosts in canary.targets (the path is up when canary.minTargetsUp of them answer)`,
+      );
+    }
 
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
       vpc,

@@ -65,9 +65,9 @@ describe('the canary on loopback sockets', () => {
     expect(attempt).toEqual({ outcome: 'timeout', rttMs: null, detail: 'no answer within 300 ms' });
   });
 
-  it('fails a link with one silent target while counting the refusing target as reachable', async () => {
-    // Prepare
-    const link: CanaryLink = {
+  it('keeps a path up with one silent target among several (k = 1), and fails it when all three must answer', async () => {
+    // Prepare: one listener accepts, one port refuses, one listener never completes a handshake.
+    const link = (minTargetsUp: number): CanaryLink => ({
       name: 'home-to-west',
       canary: {
         vpcId: VPC,
@@ -78,21 +78,25 @@ describe('the canary on loopback sockets', () => {
         ],
         attempts: 2,
         timeoutMs: 300,
+        minTargetsUp,
       },
-    };
+    });
 
     // Act
-    const report = await runLinkCanary(link, probeTcp);
+    const atLeastOne = await runLinkCanary(link(1), probeTcp);
+    const everyOne = await runLinkCanary(link(3), probeTcp);
 
-    // Assess
-    expect(report.targets.map((target) => [target.port, target.reachable, target.lossPercent])).toEqual([
-      [accepting.port, true, 0],
-      [refusedPort, true, 0],
-      [held.port, false, 100],
+    // Assess: the refusing target counts as reachable, the silent one stays in the per-target detail.
+    expect(atLeastOne.targets.map((target) => [target.port, target.status, target.lossPercent])).toEqual([
+      [accepting.port, 'reachable', 0],
+      [refusedPort, 'reachable', 0],
+      [held.port, 'silent', 100],
     ]);
-    expect(report.success).toBe(false);
-    expect(report.lossPercent).toBe(33.33);
-    expect(report.latencyMs).toBeGreaterThan(0);
+    // Up: loss over the answering targets (the silent host is not the path's loss).
+    expect(atLeastOne).toMatchObject({ success: true, targetsUp: 2, lossPercent: 0 });
+    expect(atLeastOne.latencyMs).toBeGreaterThan(0);
+    // Down: loss over every attempt sent.
+    expect(everyOne).toMatchObject({ success: false, targetsUp: 2, minTargetsUp: 3, lossPercent: 33.33 });
   });
 
   it('ends a run aborted mid-probe with a CanaryError and leaves no socket open', async () => {

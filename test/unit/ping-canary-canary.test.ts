@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type CanaryLink, runCanary, runLinkCanary, selectLinks } from '#functions/ping-canary/canary.ts';
+import {
+  CanaryInconclusiveError,
+  type CanaryLink,
+  runCanary,
+  runLinkCanary,
+  selectLinks,
+} from '#functions/ping-canary/canary.ts';
 import type { Probe, ProbeAttempt, ProbeOptions, ProbeTarget } from '#functions/ping-canary/types.ts';
 import { CanaryError, InvalidInputError } from '#shared/errors.ts';
 
@@ -9,11 +15,25 @@ const VPC_B = 'vpc-0b1c2d3e4f5a60718';
 const connected = (rttMs: number): ProbeAttempt => ({ outcome: 'connected', rttMs });
 const refused = (rttMs: number): ProbeAttempt => ({ outcome: 'refused', rttMs, detail: 'ECONNREFUSED' });
 const timeout: ProbeAttempt = { outcome: 'timeout', rttMs: null, detail: 'no answer within 2000 ms' };
+const unresolved: ProbeAttempt = { outcome: 'unresolved', rttMs: null, detail: 'ENOTFOUND' };
 
-function link(name: string, vpcId: string, ports: number[], attempts = 3, timeoutMs = 2000): CanaryLink {
+function link(
+  name: string,
+  vpcId: string,
+  ports: number[],
+  attempts = 3,
+  timeoutMs = 2000,
+  minTargetsUp?: number,
+): CanaryLink {
   return {
     name,
-    canary: { vpcId, targets: ports.map((port) => ({ host: '10.20.1.10', port })), attempts, timeoutMs },
+    canary: {
+      vpcId,
+      targets: ports.map((port) => ({ host: '10.20.1.10', port })),
+      attempts,
+      timeoutMs,
+      ...(minTargetsUp === undefined ? {} : { minTargetsUp }),
+    },
   };
 }
 
@@ -186,7 +206,116 @@ describe('runLinkCanary', () => {
   });
 });
 
+describe('runLinkCanary judges the path k of n', () => {
+  it('keeps the path up when one target among several is silent (a far host down, an SG that drops)', async () => {
+    // Prepare
+    const { probe } = scriptedProbe({ 22: [connected(10)], 443: [timeout], 3389: [refused(12)] });
+
+    // Act
+    const report = await runLinkCanary(link('home-to-west', VPC_A, [22, 443, 3389], 2), probe);
+
+    // Assess: up, and the silent target still in the per-target detail.
+    expect(report).toMatchObject({ success: true, targetsUp: 2, minTargetsUp: 1, lossPercent: 0 });
+    expect(report.targets.map((target) => [target.port, target.status])).toEqual([
+      [22, 'reachable'],
+      [443, 'silent'],
+      [3389, 'reachable'],
+    ]);
+  });
+
+  it('reports the path down when every target is silent', async () => {
+    // Prepare
+    const { probe } = scriptedProbe({ 22: [timeout], 443: [timeout] });
+
+    // Act
+    const report = await runLinkCanary(link('home-to-west', VPC_A, [22, 443], 2), probe);
+
+    // Assess
+    expect(report).toMatchObject({ success: false, targetsUp: 0, lossPercent: 100, latencyMs: null });
+  });
+
+  it('reports the path down when fewer than minTargetsUp answer', async () => {
+    // Prepare
+    const { probe } = scriptedProbe({ 22: [connected(10)], 443: [timeout], 3389: [timeout] });
+
+    // Act
+    const report = await runLinkCanary(link('home-to-west', VPC_A, [22, 443, 3389], 1, 2000, 2), probe);
+
+    // Assess
+    expect(report).toMatchObject({ success: false, targetsUp: 1, minTargetsUp: 2 });
+  });
+
+  it('fails as a collection failure (CanaryError), not a loss, when an unresolvable name decides the verdict', async () => {
+    // Prepare: the only other target is silent, so the unresolved one decides.
+    const { probe } = scriptedProbe({ 22: [unresolved], 443: [timeout] });
+
+    // Act
+    const run = runLinkCanary(link('home-to-west', VPC_A, [22, 443], 2), probe);
+
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(CanaryInconclusiveError);
+    await expect(run).rejects.toMatchObject({ name: 'CanaryError', link: 'home-to-west' });
+    await expect(run).rejects.toThrow(
+      /0 of 2 target\(s\) answered and 1 must; 1 did not resolve \(10\.20\.1\.10:22\).*collection failure, not lost connectivity/,
+    );
+  });
+
+  it('keeps the path up when enough targets answer beside an unresolvable name', async () => {
+    // Prepare
+    const { probe } = scriptedProbe({ 22: [unresolved], 443: [connected(8)] });
+
+    // Act
+    const report = await runLinkCanary(link('home-to-west', VPC_A, [22, 443], 2), probe);
+
+    // Assess: up, no loss counted for attempts that were never sent.
+    expect(report).toMatchObject({ success: true, targetsUp: 1, lossPercent: 0 });
+    expect(report.targets[0]?.status).toBe('unresolved');
+  });
+});
+
 describe('runCanary', () => {
+  it('keeps an inconclusive link to itself: it goes to failures, the other links still report', async () => {
+    // Prepare: home-to-west probes only an unresolvable name (port 22); dr answers.
+    const { probe } = scriptedProbe({ 22: [unresolved], 443: [connected(5)] });
+    const links = [link('home-to-west', VPC_A, [22], 1), link('dr', VPC_A, [443], 1)];
+
+    // Act
+    const result = await runCanary({
+      vpcId: VPC_A,
+      links,
+      probe,
+      startedAt: new Date('2026-11-26T20:29:38Z'),
+    });
+
+    // Assess
+    expect(result.links.map((each) => [each.link, each.success])).toEqual([['dr', true]]);
+    expect(result.failures).toEqual([
+      {
+        link: 'home-to-west',
+        error: 'CanaryError',
+        message: expect.stringContaining('canary for link home-to-west is inconclusive'),
+        targets: [expect.objectContaining({ host: '10.20.1.10', port: 22, status: 'unresolved' })],
+      },
+    ]);
+  });
+
+  it("still fails the whole run on an abort (the deadline is every link's)", async () => {
+    // Prepare
+    const controller = new AbortController();
+    const probe: Probe = async () => {
+      controller.abort(new Error('deadline'));
+      return connected(1);
+    };
+    const links = [link('home-to-west', VPC_A, [22], 2), link('dr', VPC_A, [443], 2)];
+
+    // Act
+    const run = runCanary({ vpcId: VPC_A, links, probe, signal: controller.signal, startedAt: new Date() });
+
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(CanaryError);
+    await expect(run).rejects.not.toBeInstanceOf(CanaryInconclusiveError);
+  });
+
   it('reports every link of the run with the VPC and the start time', async () => {
     // Prepare
     const { probe } = scriptedProbe({ 22: [connected(5)], 443: [timeout] });
@@ -207,5 +336,6 @@ describe('runCanary', () => {
       ['home-to-west', true],
       ['dr', false],
     ]);
+    expect(result.failures).toEqual([]);
   });
 });

@@ -18,7 +18,6 @@ describe('classifyError', () => {
     ['ENETUNREACH', 'unreachable'],
     ['EHOSTDOWN', 'unreachable'],
     ['ETIMEDOUT', 'timeout'],
-    ['ENOTFOUND', 'error'],
     ['EPERM', 'error'],
   ] as const)('treats %s as loss (%s) without a round trip', (code, outcome) => {
     // Act
@@ -27,6 +26,20 @@ describe('classifyError', () => {
     // Assess
     expect(attempt).toEqual({ outcome, rttMs: null, detail: code });
   });
+
+  it.each(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL'])(
+    'treats a name lookup failure (%s) as unresolved (nothing sent), not as loss',
+    (code) => {
+      // Act
+      const attempt = classifyError(
+        Object.assign(new Error(`getaddrinfo ${code} db.far.internal`), { code }),
+        4.2,
+      );
+
+      // Assess
+      expect(attempt).toEqual({ outcome: 'unresolved', rttMs: null, detail: code });
+    },
+  );
 
   it('counts a refusal from any one address of a host tried over several as an answer', () => {
     // Prepare: Node's family autoselection reports every address's failure at once.

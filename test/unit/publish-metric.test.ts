@@ -117,6 +117,44 @@ describe('tick datums', () => {
     expect(failures).toContainEqual({ link: 'home-to-eu', collector: 'canary', error: 'CanaryError' });
   });
 
+  it('publishes no canary figure for a link the canary could not judge (an unresolved name), and reports it', () => {
+    // Prepare: the canary ran; home-to-eu was inconclusive, home-to-west was judged.
+    const canaries: CanaryBranch[] = [
+      canariesOk[0] as CanaryBranch,
+      {
+        ok: true,
+        result: {
+          vpcId: 'vpc-0bbbbbbbbbbbbbbbb',
+          probedAt: at,
+          links: [],
+          failures: [
+            {
+              link: 'home-to-eu',
+              error: 'CanaryError',
+              message: 'canary for link home-to-eu is inconclusive: 1 did not resolve (db.far.internal:5432)',
+              targets: [],
+            },
+          ],
+        } satisfies CanaryResult,
+      },
+    ];
+
+    // Act
+    const { datums, failures } = tickDatums(config.links, tunnelsOk, canaries, new Date(at));
+
+    // Assess: neither CanarySuccess 0 nor CanaryLoss (it is not lost connectivity), but a failure.
+    expect(datums.filter((d) => d.link === 'home-to-eu' && d.metricName.startsWith('Canary'))).toEqual([]);
+    expect(datums.filter((d) => d.link === 'home-to-west' && d.metricName === 'CanarySuccess')).toHaveLength(
+      1,
+    );
+    expect(failures).toContainEqual({
+      link: 'home-to-eu',
+      collector: 'canary',
+      error:
+        'CanaryError: canary for link home-to-eu is inconclusive: 1 did not resolve (db.far.internal:5432)',
+    });
+  });
+
   it('marks every link’s tunnel check failed when the whole check failed', () => {
     const { datums, failures } = tickDatums(
       config.links,
