@@ -124,6 +124,20 @@ function outcomeText(outcome: DrillSummary['outcome'], style: Style): string {
   return style.red(outcome);
 }
 
+/**
+ * `replace (tried repair, replace)`, `none ran`, or undefined when the summary carries no rung
+ * (a report from before the converging remediation).
+ */
+export function describeRung(summary: Pick<DrillSummary, 'rung' | 'rungs'>): string | undefined {
+  if (summary.rung === undefined && summary.rungs === undefined) return undefined;
+  const rungs = summary.rungs ?? [];
+  const rung = summary.rung ?? rungs.at(-1) ?? null;
+  if (rung === null) return 'none ran';
+  const tried =
+    rungs.length > 1 || (rungs.length === 1 && rungs[0] !== rung) ? ` (tried ${rungs.join(', ')})` : '';
+  return `${rung}${tried}`;
+}
+
 export interface SummaryRenderOptions {
   readonly style: Style;
   /** A dry run's plan (what it would change). */
@@ -139,6 +153,8 @@ export function renderSummary(summary: DrillSummary, options: SummaryRenderOptio
     ['link', `${summary.link} (trigger ${summary.trigger}${summary.dryRun ? ', dry run' : ''})`],
   ];
   if (summary.executionName) rows.push(['execution', summary.executionName]);
+  const rung = describeRung(summary);
+  if (rung !== undefined) rows.push(['rung', rung]);
   rows.push([
     'time to detect',
     summary.timeToDetectSeconds === null
@@ -180,13 +196,24 @@ export function renderSummary(summary: DrillSummary, options: SummaryRenderOptio
 /** The `--history` table (ends with a newline). */
 export function renderHistoryTable(records: readonly RemediationRecord[], style: Style): string {
   if (records.length === 0) return 'No remediations found.\n';
-  const header = ['STARTED (UTC)', 'LINK', 'TRIGGER', 'OUTCOME', 'RECOVER', 'FAILED STATE'];
+  // The RUNG column only once some record names one (older reports carry none).
+  const withRung = records.some((record) => record.rung !== undefined);
+  const header = [
+    'STARTED (UTC)',
+    'LINK',
+    'TRIGGER',
+    'OUTCOME',
+    'RECOVER',
+    ...(withRung ? ['RUNG'] : []),
+    'FAILED STATE',
+  ];
   const rows = records.map((record) => [
     formatUtc(record.startedAt),
     record.link ?? '?',
     `${record.trigger ?? '?'}${record.dryRun ? ' (dry)' : ''}`,
     record.outcome,
     record.timeToRecoverSeconds === null ? '-' : formatDuration(record.timeToRecoverSeconds),
+    ...(withRung ? [record.rung ?? '-'] : []),
     record.failedState ?? '-',
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]?.length ?? 0)));

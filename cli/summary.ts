@@ -64,6 +64,8 @@ export interface RemediationRecord {
   readonly failedState: string | null;
   readonly error: string | null;
   readonly consoleUrl: string;
+  /** The rung used (see {@link DrillSummary.rung}); absent when the report does not say. */
+  readonly rung?: string | null;
 }
 
 const OUTCOMES = [
@@ -103,6 +105,9 @@ export const remediationReportSchema = z.object({
   plan: z.array(z.string()).optional(),
   reason: z.string().optional(),
   notification: z.object({ subject: z.string() }).nullable().optional(),
+  // Strings, not an enum: a rung added later must not make the whole report unreadable.
+  rung: z.string().nullable().optional(),
+  rungs: z.array(z.string()).optional(),
 });
 export type RemediationReportView = z.infer<typeof remediationReportSchema>;
 
@@ -120,6 +125,44 @@ function parseJson(text: string | undefined): unknown {
     return undefined;
   }
 }
+
+/**
+ * The rung fields of a report, only those it carries: a report from before the converging
+ * remediation has neither, and the summary then simply has none.
+ */
+export function rungFields(
+  report: Pick<RemediationReportView, 'rung' | 'rungs'> | null | undefined,
+): Pick<DrillSummary, 'rung' | 'rungs'> {
+  return {
+    ...(report?.rung === undefined ? {} : { rung: report.rung }),
+    ...(report?.rungs === undefined ? {} : { rungs: report.rungs }),
+  };
+}
+
+const rungSchema = z.object({
+  report: remediationReportSchema.pick({ rung: true, rungs: true }),
+});
+
+/**
+ * The rung fields of the last report a Notify state announced: a failed execution has no output,
+ * but its NotifyFailure returned the report (notify's `{ messageId, subject, report }`, as the
+ * lambda:invoke result's Payload).
+ */
+export function notifiedRungFields(events: readonly ExecutionEvent[]): Pick<DrillSummary, 'rung' | 'rungs'> {
+  const states = attributeStates(events);
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i];
+    if (!event || (event.type !== 'TaskSucceeded' && event.type !== 'LambdaFunctionSucceeded')) continue;
+    if (!states.get(event.id)?.startsWith('Notify')) continue;
+    const output = parseJson(event.output) as { Payload?: unknown } | undefined;
+    const parsed = rungSchema.safeParse(output?.Payload ?? output);
+    if (parsed.success) return rungFields(parsed.data.report);
+  }
+  return {};
+}
+
+/** Rungs that heal the gateway in place: a recovery by them keeps the instance. */
+const IN_PLACE_RUNGS = new Set(['repair', 'restart-ipsec']);
 
 /** The Step Functions console page of an execution (one implementation, shared with notify). */
 export const consoleUrlFor = executionConsoleUrl;
@@ -198,10 +241,13 @@ function isStepFailure(type: string): boolean {
 /**
  * The state where the execution went wrong. A failure is caught and ends through a notify and a
  * release-lock path before the Fail state, so "the last state entered" would name the clean-up;
- * and a failure that a Retry overcame is no failure. So: the state of the last *final* step failure
- * (one its state did not retry afterwards) whose error the execution ended with, else of the last
- * final step failure, else (an execution that timed out or was stopped) the last state entered
- * before the end that is not a Fail state. Events in ascending order; a tail of the history does.
+ * and a failure that a Retry overcame is no failure. So: the state of the *first* final step
+ * failure (one its state did not retry afterwards) whose error the execution ended with, else of
+ * the first final step failure, else (an execution that timed out or was stopped) the last state
+ * entered before the end that is not a Fail state. First, not last: when a clean-up step fails
+ * after the catch with the same error name (a throttled NotifyFailure after a throttled
+ * RepointRoutes), the state that failed first is where the run went wrong. Events in ascending
+ * order; a tail of the history does (it then names the first failure within the tail).
  */
 export function failedStateOf(events: readonly ExecutionEvent[], executionError?: string): string | null {
   const states = attributeStates(events);
@@ -217,7 +263,7 @@ export function failedStateOf(events: readonly ExecutionEvent[], executionError?
   }
   const finals = [...pending.values()].sort((a, b) => a.id - b.id);
   const matching = executionError ? finals.filter((event) => event.error === executionError) : [];
-  const failure = matching.at(-1) ?? finals.at(-1);
+  const failure = matching[0] ?? finals[0];
   if (failure) return states.get(failure.id) ?? null;
   const entered = before.filter(
     (event) => event.type.endsWith('StateEntered') && event.type !== 'FailStateEntered',
@@ -324,12 +370,19 @@ export function buildDeployedSummary(
   } else {
     expectations.push({ description: 'the remediation recovered the link', met: outcome === 'recovered' });
     if (outcome === 'recovered') {
-      const replaced = Boolean(report?.newInstanceId) && report?.newInstanceId !== report?.oldInstanceId;
-      expectations.push({
-        description: 'the gateway instance was replaced',
-        met: replaced,
-        detail: `${report?.oldInstanceId ?? '?'} -> ${report?.newInstanceId ?? '?'}`,
-      });
+      const detail = `${report?.oldInstanceId ?? '?'} -> ${report?.newInstanceId ?? '?'}`;
+      if (report?.rung && IN_PLACE_RUNGS.has(report.rung)) {
+        // Healed in place: the same instance must still be the gateway.
+        const kept = !report.newInstanceId || report.newInstanceId === report.oldInstanceId;
+        expectations.push({
+          description: `the gateway instance was kept (${report.rung})`,
+          met: kept,
+          detail,
+        });
+      } else {
+        const replaced = Boolean(report?.newInstanceId) && report?.newInstanceId !== report?.oldInstanceId;
+        expectations.push({ description: 'the gateway instance was replaced', met: replaced, detail });
+      }
     }
   }
 
@@ -356,6 +409,7 @@ export function buildDeployedSummary(
     failedState,
     error,
     expectations,
+    ...(report ? rungFields(report) : notifiedRungFields(events)),
   };
   return { summary, plan: report?.plan ?? [] };
 }
@@ -386,5 +440,6 @@ export function toRemediationRecord(
     failedState: summary.failedState,
     error: summary.error,
     consoleUrl: summary.consoleUrl ?? consoleUrlFor(description.executionArn),
+    ...(summary.rung === undefined ? {} : { rung: summary.rung }),
   };
 }

@@ -40,6 +40,14 @@ export interface DrillSummary {
   readonly mutatingCalls: number | null;
   readonly failedState: string | null;
   readonly error: string | null;
+  /**
+   * The remediation rung that healed the link, or the last one tried (`repair`, `adopt`,
+   * `restart-ipsec`, `replace`, `page`; null when none ran), from the RemediationReport. Absent when
+   * the report does not carry it (a machine older than the converging remediation).
+   */
+  readonly rung?: string | null;
+  /** Every rung tried, in order (the report's `rungs`); absent like {@link DrillSummary.rung}. */
+  readonly rungs?: readonly string[];
   readonly expectations: readonly {
     readonly description: string;
     readonly met: boolean;

@@ -9,7 +9,7 @@ import { runScenario, type ScenarioResult } from '#sandbox/scenario/run.ts';
 import { DEFAULT_START, type World, type WorldEvent } from '#sandbox/world/world.ts';
 import { makeStyle, renderSummary, type Style } from '../render.ts';
 import type { DrillSummary } from '../types.ts';
-import { renderExecution, renderLayout, renderWorldEvent } from './render.ts';
+import { renderExecution, renderLayout, renderWorldEvent, rungOfView } from './render.ts';
 
 export interface LocalDrillOptions {
   /** A scenario file, or the name of a shipped one; default `gateway-instance-dies`. */
@@ -53,10 +53,14 @@ export async function runLocalDrill(
   const onReady = options.json
     ? undefined
     : (world: World) => write(`${renderLayout(world, loaded.scenario, style)}\n`);
-  const result = await runScenario(loaded, {
+  const ran = await runScenario(loaded, {
     ...(onEvent ? { onEvent } : {}),
     ...(onReady ? { onReady } : {}),
   });
+  // The rung comes from the headline remediation's report (the sandbox's summary may not carry it).
+  const headline = ran.remediations.find((r) => r.name === ran.summary.executionName);
+  const used = headline ? rungOfView(headline, ran.notifications) : {};
+  const result = { ...ran, summary: { ...used, ...ran.summary } };
   if (options.json) {
     const json: LocalDrillJson = {
       ...result.summary,
@@ -82,7 +86,8 @@ export async function runLocalDrill(
 function renderDetails(result: ScenarioResult, style: Style): string {
   const parts: string[] = [];
   for (const remediation of result.remediations) {
-    parts.push(`\n${renderExecution(remediation, result.remediationDefinition, style)}`);
+    const used = rungOfView(remediation, result.notifications);
+    parts.push(`\n${renderExecution(remediation, result.remediationDefinition, style, used)}`);
   }
   if (result.remediations.length === 0) parts.push(`\n${style.dim('No remediation ran.')}\n`);
   for (const error of result.startErrors)

@@ -6,7 +6,9 @@ import { toHistoryLines } from '#sandbox/scenario/history.ts';
 import type { RemediationView } from '#sandbox/scenario/run.ts';
 import type { ScenarioFile } from '#sandbox/scenario/schema.ts';
 import type { World, WorldEvent } from '#sandbox/world/world.ts';
-import { renderHistoryLine, type Style } from '../render.ts';
+import { describeRung, renderHistoryLine, type Style } from '../render.ts';
+import { remediationReportSchema, rungFields } from '../summary.ts';
+import type { DrillSummary } from '../types.ts';
 
 /** `sim +03:50` since the scenario start. */
 function offset(at: number, start: number): string {
@@ -37,9 +39,49 @@ export function renderWorldEvent(event: WorldEvent, start: number, style: Style)
   return `${style.dim(`[${offset(event.at, start)}]`)} ${style.dim(event.kind.padEnd(KIND_WIDTH))} ${paint(`${link}${event.message}`)}`;
 }
 
+/** What the rung lookup reads of a published message (the sandbox's SNS record is one). */
+export interface NotificationText {
+  readonly executionName?: string;
+  /** The full text an e-mail subscriber gets. */
+  readonly email: string;
+}
+
+/** Where notify's full text carries the report (functions/notify/message.ts). */
+const RECORD_MARKER = '\nRecord (JSON):\n';
+
+/**
+ * The rung a remediation used: from its report (a succeeded execution's output), else from the
+ * record inside the last notification that execution published (a failed execution has no
+ * output; the sandbox's history keeps no task outputs); none when neither carries it.
+ */
+export function rungOfView(
+  view: RemediationView,
+  notifications: readonly NotificationText[],
+): Pick<DrillSummary, 'rung' | 'rungs'> {
+  if (view.report) return rungFields(view.report);
+  const message = notifications.filter((each) => each.executionName === view.name).at(-1);
+  const at = message?.email.indexOf(RECORD_MARKER) ?? -1;
+  if (!message || at === -1) return {};
+  try {
+    const record = RungRecord.safeParse(JSON.parse(message.email.slice(at + RECORD_MARKER.length)));
+    return record.success ? rungFields(record.data) : {};
+  } catch {
+    return {};
+  }
+}
+
+const RungRecord = remediationReportSchema.pick({ rung: true, rungs: true });
+
 /** An execution's header and history, console style (ends with a newline). */
-export function renderExecution(view: RemediationView, definition: string, style: Style): string {
-  const outcome = view.status === 'SUCCEEDED' ? style.green(view.outcome) : style.red(view.outcome);
+export function renderExecution(
+  view: RemediationView,
+  definition: string,
+  style: Style,
+  used: Pick<DrillSummary, 'rung' | 'rungs'> = {},
+): string {
+  const rung = describeRung(used);
+  const label = rung === undefined ? view.outcome : `${view.outcome}, rung ${rung}`;
+  const outcome = view.status === 'SUCCEEDED' ? style.green(label) : style.red(label);
   const header = `${style.bold(`Remediation ${view.name}`)}  ${view.status} (${outcome})  ${style.dim(`started by ${view.startedBy}`)}`;
   const started = new Date(view.startDate);
   const lines = toHistoryLines(view.history, definition).map(

@@ -7,6 +7,7 @@ import {
   consoleUrlFor,
   currentStateOf,
   type ExecutionDescription,
+  type ExecutionEvent,
   failedStateOf,
   isDrillOk,
   toHistoryLines,
@@ -179,6 +180,42 @@ describe('drill summary from a recorded execution history', () => {
       failedState: 'AwaitReplacement',
       timeToRecoverSeconds: null,
     });
+  });
+
+  it('names the state that failed first when a later clean-up state fails with the same error', () => {
+    // Prepare: RepointRoutes fails throttled (caught), then NotifyFailure is throttled too (caught),
+    // ReleaseLock runs and the Fail state ends the execution with AwsThrottledError.
+    let id = 0;
+    const at = (seconds: number) => new Date(Date.UTC(2026, 10, 27, 8, 15, seconds));
+    const event = (type: string, extra: Partial<ExecutionEvent> = {}): ExecutionEvent => {
+      id += 1;
+      return { id, previousEventId: id - 1, type, timestamp: at(id), ...extra };
+    };
+    const failedTask = (state: string, cause: string): ExecutionEvent[] => [
+      event('TaskStateEntered', { name: state }),
+      event('TaskScheduled', { resource: 'lambda:invoke' }),
+      event('TaskStarted'),
+      event('TaskFailed', { error: 'AwsThrottledError', cause }),
+      event('TaskStateExited', { name: state }),
+    ];
+    const events: ExecutionEvent[] = [
+      event('ExecutionStarted'),
+      ...failedTask('RepointRoutes', 'ReplaceRoute: RequestLimitExceeded'),
+      ...failedTask('NotifyFailure', 'Publish: Throttling'),
+      event('TaskStateEntered', { name: 'ReleaseLock' }),
+      event('TaskSucceeded'),
+      event('TaskStateExited', { name: 'ReleaseLock' }),
+      event('FailStateEntered', { name: 'RemediationFailed' }),
+      event('ExecutionFailed', { error: 'AwsThrottledError', cause: 'ReplaceRoute: RequestLimitExceeded' }),
+    ];
+
+    // Act
+    const state = failedStateOf(events, 'AwsThrottledError');
+    const withoutError = failedStateOf(events);
+
+    // Assess
+    expect(state).toBe('RepointRoutes');
+    expect(withoutError).toBe('RepointRoutes');
   });
 
   it('names the state running when an execution timed out or was stopped, skipping Fail states', () => {
