@@ -124,7 +124,8 @@ export class Lambdas {
         return this.invokeCanary(entry.handler, event, context, entry.vpcId ?? '');
       return entry.handler(event, context);
     };
-    const result = await this.world.clock.track(label, callerContext.run(caller, run));
+    // Tracked as a function so that the handler's SDK retries can wait in simulated time (clock.wait).
+    const result = await this.world.clock.track(label, () => callerContext.run(caller, run));
     if (entry.id === 'notify') this.labelNotification(invocationId, result, event);
     return result;
   }

@@ -203,8 +203,10 @@ export class World {
     this.restores.push(installHandlerEnvironment(this.context));
     this.restores.push(installSimulatedDate(() => this.clock.now()));
     this.restores.push(
-      installClientMocks((service, command, region, input) =>
-        this.dispatcher.dispatch(service, command, region, input),
+      installClientMocks(
+        (service, command, region, input) => this.dispatcher.dispatch(service, command, region, input),
+        // The SDK clients' retry backoff waits in simulated time (sdk-retry.ts).
+        { wait: (ms) => this.clock.wait(ms / 1000, 'SDK retry backoff') },
       ),
     );
     await this.lambdas.load();
