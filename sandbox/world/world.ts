@@ -165,6 +165,7 @@ export class World {
     this.monitor = new MonitorSchedule(this.context, this.executions);
     this.alarmActions = new AlarmActions(this.context, this.links, this.lambdas);
     this.injector = new FaultInjector(this.context, this.links, this.monitor, this.alarmActions);
+    this.lambdas.faults = this.injector;
     this.dispatcher = new AwsDispatcher(this.context, this.injector, () => this.disposed);
   }
 
