@@ -15,7 +15,7 @@ const config = loadConfig(EXAMPLE_CONFIG);
 beforeAll(() => {
   const synthesized = synthesize(EXAMPLE_CONFIG);
   stack = synthesized.stack;
-  alarms = synthesized.template.findResources('AWS::CloudWatch::Alarm');
+  alarms = synthesized.template.findResources('AWS::CloudWatch::Alarm') as typeof alarms;
 });
 
 describe('Monitor execution alarm specs', () => {
