@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, parseConfig } from '#shared/config.ts';
+import { type Config, ConfigError, parseConfig } from '#shared/config.ts';
 import { describeIssues } from '#shared/zod-issues.ts';
 import { type ScenarioFile, ScenarioSchema } from './schema.ts';
 
@@ -28,6 +28,11 @@ export interface LoadedScenario {
   readonly scenario: ScenarioFile;
   /** The effective config (base + overrides), validated. */
   readonly config: unknown;
+  /**
+   * Set for a scenario that expects its config to be refused (`config-rejected`): the problems
+   * config validation named (empty when it accepted the config, which fails the scenario).
+   */
+  readonly configProblems?: readonly string[];
 }
 
 /** Every shipped scenario file, sorted. */
@@ -112,16 +117,20 @@ export function loadScenario(pathOrName: string): LoadedScenario {
       scenario.config.overrides ?? {},
     );
   }
+  const expectsRejection = scenario.expect.some((e) => e.check === 'config-rejected');
+  let parsedConfig: Config | undefined;
   try {
-    parseConfig(config, `${file} config`);
+    parsedConfig = parseConfig(config, `${file} config`);
   } catch (error) {
-    if (error instanceof ConfigError)
-      throw new ScenarioError(
-        file,
-        error.problems.map((p) => `config.${p}`),
-      );
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    // A scenario that expects the config to be refused runs on the refusal (run.ts).
+    if (expectsRejection) return { file, scenario, config, configProblems: error.problems };
+    throw new ScenarioError(
+      file,
+      error.problems.map((p) => `config.${p}`),
+    );
   }
+  if (expectsRejection) return { file, scenario, config, configProblems: [] };
   const links = new Set(((config as { links?: { name?: string }[] }).links ?? []).map((l) => l.name));
   const problems: string[] = [];
   scenario.timeline.forEach((entry, index) => {
@@ -147,6 +156,30 @@ export function loadScenario(pathOrName: string): LoadedScenario {
     const named = 'link' in expectation ? expectation.link : undefined;
     if (named && !links.has(named))
       problems.push(`expect[${index}].link: "${named}" is not a link of the config`);
+    if (expectation.check === 'link-healthy' && expectation.within !== undefined) {
+      if (scenario.timeline.length === 0) {
+        problems.push(`expect[${index}].within: counts from a fault, and the timeline has none (use by)`);
+      } else if (expectation.after !== undefined && expectation.after >= scenario.timeline.length) {
+        problems.push(
+          `expect[${index}].after: there is no timeline[${expectation.after}] (${scenario.timeline.length} fault(s))`,
+        );
+      }
+    }
+    if (expectation.check === 'notifications' && expectation.protocol && parsedConfig) {
+      const endpoints =
+        expectation.protocol === 'sms'
+          ? parsedConfig.notifications.smsNumbers
+          : parsedConfig.notifications.emails;
+      if (endpoints.length === 0) {
+        problems.push(
+          `expect[${index}].protocol: the config subscribes no ${expectation.protocol} endpoint: add one to notifications.${expectation.protocol === 'sms' ? 'smsNumbers' : 'emails'}`,
+        );
+      }
+    }
+  });
+  scenario.seed?.budget?.forEach((budget, index) => {
+    if (!links.has(budget.link))
+      problems.push(`seed.budget[${index}].link: "${budget.link}" is not a link of the config`);
   });
   if (problems.length > 0) throw new ScenarioError(file, problems);
   return { file, scenario, config };

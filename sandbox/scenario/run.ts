@@ -4,7 +4,10 @@
  * drill summary. The world is disposed before this returns (also on errors).
  */
 
-import { linkAlarmName } from '#shared/alarm-names.ts';
+import { budgetKey } from '#functions/remediation-guard/budget.ts';
+import { MONITOR_EXECUTION_ALARMS, type MonitorExecutionAlarm } from '#infra/alarm-specs.ts';
+import { type LinkAlarm, linkAlarmName } from '#shared/alarm-names.ts';
+import { AUDIENCE_ATTRIBUTE } from '#shared/audience.ts';
 import type { Config } from '#shared/config.ts';
 import { failedStateOf, type RemediationReportView, remediationReportSchema } from '../../cli/summary.ts';
 import type { DrillSummary, RouteChange } from '../../cli/types.ts';
@@ -13,10 +16,10 @@ import type { HistoryEvent } from '../local-sfn.ts';
 import { GATEWAY_SERVICES } from '../world/calls.ts';
 import type { ExecutionRecord, ExecutionStatus } from '../world/sfn.ts';
 import type { PublishedMessage } from '../world/sns.ts';
-import { World, type WorldEvent } from '../world/world.ts';
+import { LOCK_TABLE_NAME, World, type WorldEvent } from '../world/world.ts';
 import { toExecutionEvents } from './history.ts';
 import type { LoadedScenario } from './load.ts';
-import type { Expectation } from './schema.ts';
+import type { Expectation, ScenarioFile } from './schema.ts';
 
 export interface ExpectationResult {
   readonly description: string;
@@ -70,17 +73,52 @@ export interface RunOptions {
   readonly onReady?: (world: World) => void;
 }
 
+/** When each link turned healthy or down (simulated epoch ms), for time-bounded expectations. */
+export type HealthLog = ReadonlyMap<string, readonly { readonly at: number; readonly healthy: boolean }[]>;
+
+/** What time-bounded expectations need beyond the world at the end. */
+export interface CheckContext {
+  readonly health: HealthLog;
+  readonly timeline: ScenarioFile['timeline'];
+}
+
 /** Runs a loaded scenario to its end. */
 export async function runScenario(loaded: LoadedScenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const began = realNow();
   const { scenario } = loaded;
+  if (loaded.configProblems) return rejectedConfigResult(loaded, began);
+  const health = new Map<string, { at: number; healthy: boolean }[]>();
+  let live: World | undefined;
+  /** Records each link's health when it changes (sampled after every event that may change it). */
+  const sampleHealth = () => {
+    if (!live) return;
+    for (const link of live.config.links) {
+      const log = health.get(link.name) ?? [];
+      const healthy = live.linkStatus(link.name).healthy;
+      if (log.at(-1)?.healthy !== healthy) log.push({ at: live.clock.now(), healthy });
+      health.set(link.name, log);
+    }
+  };
   const world = await World.create({
     config: loaded.config,
     ...(scenario.start ? { start: scenario.start } : {}),
     ...(scenario.timing ? { timing: scenario.timing } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    onEvent: (event) => {
+      options.onEvent?.(event);
+      // After the change that emitted the event has been applied in full.
+      if (
+        event.kind === 'link' ||
+        event.kind === 'tunnel' ||
+        event.kind === 'gateway' ||
+        event.kind === 'fault'
+      )
+        queueMicrotask(sampleHealth);
+    },
   });
+  live = world;
   try {
+    sampleHealth();
+    seedScenarioItems(world, scenario);
     options.onReady?.(world);
     const startErrors: { at: number; error: string }[] = [];
     for (const entry of scenario.timeline) {
@@ -107,8 +145,9 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     await world.runUntil(scenario.durationMinutes * 60);
     const remediationDefinition = world.sfn.machine('remediation').definition;
     const remediations = world.remediations().map(toView);
+    sampleHealth();
     const expectations = scenario.expect.map((expectation) =>
-      checkExpectation(expectation, world, remediations),
+      checkExpectation(expectation, world, remediations, { health, timeline: scenario.timeline }),
     );
     const ok = expectations.every((e) => e.met);
     const summary = buildSummary(world, remediations, expectations);
@@ -138,6 +177,112 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     await world.dispose();
   }
 }
+
+/** The scenario's `seed`: items the world starts with (a link's budget of the last 24 h). */
+function seedScenarioItems(world: World, scenario: ScenarioFile): void {
+  const machine = world.sfn.machine('remediation').arn.replace(':stateMachine:', ':execution:');
+  for (const budget of scenario.seed?.budget ?? []) {
+    const attempts = budget.attempts.map((ago, index) => [
+      `${machine}:${budget.link}-seeded-${index + 1}`,
+      new Date(world.start - ago * 1000).toISOString(),
+    ]);
+    const latest = Math.max(...budget.attempts.map((ago) => world.start - ago * 1000));
+    // The item as functions/remediation-guard/adapters.ts writes it (writeBudget).
+    world.dynamodb.seedItem(LOCK_TABLE_NAME, {
+      pk: { S: budgetKey(budget.link) },
+      attempts: { M: Object.fromEntries(attempts.map(([id, at]) => [id, { S: at as string }])) },
+      version: { N: String(budget.attempts.length) },
+      expiresAt: { N: String(Math.floor(latest / 1000) + 2 * 86_400) },
+      ...(budget.lastCompleted !== undefined
+        ? {
+            lastCompletedAt: { S: new Date(world.start - budget.lastCompleted * 1000).toISOString() },
+            lastExecutionId: { S: attempts.at(-1)?.[0] ?? '' },
+          }
+        : {}),
+    });
+  }
+}
+
+/** A scenario expecting its config to be refused: checked on the refusal, no world built. */
+function rejectedConfigResult(loaded: LoadedScenario, began: number): ScenarioResult {
+  const problems = loaded.configProblems ?? [];
+  const expectations = loaded.scenario.expect.map((expectation): ExpectationResult => {
+    if (expectation.check !== 'config-rejected') {
+      return { description: expectation.check, met: false, detail: 'needs a world' };
+    }
+    // `links.0.name` and `links[0].name` name the same field.
+    const dotted = (path: string) => path.replace(/\[(\d+)\]/g, '.$1');
+    const field = dotted(expectation.field);
+    const named = problems.filter((problem) => {
+      const text = dotted(problem);
+      return (
+        (text === field || text.startsWith(`${field}:`) || text.startsWith(`${field} `)) &&
+        (expectation.includes === undefined || problem.includes(expectation.includes))
+      );
+    });
+    return {
+      description: `the config is rejected naming ${expectation.field}${expectation.includes ? ` and "${expectation.includes}"` : ''}`,
+      met: named.length > 0,
+      detail: problems.length === 0 ? 'the config was accepted' : problems.join('; '),
+    };
+  });
+  const ok = expectations.every((e) => e.met);
+  return {
+    file: loaded.file,
+    name: loaded.scenario.name,
+    description: loaded.scenario.description,
+    config: loaded.config as Config,
+    start: 0,
+    durationSeconds: 0,
+    remediations: [],
+    remediationDefinition: '',
+    monitorRuns: 0,
+    monitorFailures: [],
+    events: [],
+    notifications: [],
+    startErrors: [],
+    expectations,
+    summary: {
+      outcome: 'no-remediation',
+      link: '',
+      trigger: 'alarm',
+      dryRun: false,
+      executionName: null,
+      executionArn: null,
+      consoleUrl: null,
+      timeToDetectSeconds: null,
+      timeToRecoverSeconds: null,
+      simulatedTime: true,
+      remediations: 0,
+      oldInstanceId: null,
+      newInstanceId: null,
+      routesChanged: [],
+      notifications: [],
+      mutatingCalls: 0,
+      failedState: null,
+      error: problems.length > 0 ? `config rejected: ${problems.join('; ')}` : null,
+      expectations,
+    },
+    ok,
+    wallMs: realNow() - began,
+  };
+}
+
+/** The alarm names an expectation means: a stack alarm's own, or the alarm of each link. */
+function alarmNamesOf(
+  world: World,
+  alarm: LinkAlarm | MonitorExecutionAlarm,
+  link: string | undefined,
+): string[] {
+  if ((MONITOR_EXECUTION_ALARMS as readonly string[]).includes(alarm))
+    return [`${world.config.namespace}-${alarm}`];
+  return linksOf(world, link).map((name) => linkAlarmName(world.config.namespace, name, alarm as LinkAlarm));
+}
+
+const clockText = (world: World, at: number) => {
+  const seconds = Math.round((at - world.start) / 1000);
+  return `+${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
+};
 
 function parseJson(text: string): unknown {
   try {
@@ -219,9 +364,19 @@ export function checkExpectation(
   expectation: Expectation,
   world: World,
   remediations: readonly RemediationView[],
+  context: CheckContext = { health: new Map(), timeline: [] },
 ): ExpectationResult {
   switch (expectation.check) {
+    case 'config-rejected':
+      return {
+        description: `the config is rejected naming ${expectation.field}`,
+        met: false,
+        detail: 'the config was accepted',
+      };
     case 'link-healthy': {
+      if (expectation.within !== undefined || expectation.by !== undefined) {
+        return checkRecoveredBy(expectation, world, context);
+      }
       const links = linksOf(world, expectation.link);
       const states = links.map((name) => ({ name, status: world.linkStatus(name) }));
       const met = states.every(({ status }) => status.healthy === expectation.healthy);
@@ -271,8 +426,17 @@ export function checkExpectation(
       };
     }
     case 'notifications': {
+      const kinds = expectation.kinds ?? (expectation.kind ? [expectation.kind] : []);
+      const from = expectation.from === undefined ? undefined : world.start + expectation.from * 1000;
+      const to = expectation.to === undefined ? undefined : world.start + expectation.to * 1000;
       const messages = world.sns.messages.filter((message) => {
-        if (message.kind !== expectation.kind) return false;
+        if (!kinds.includes(message.kind)) return false;
+        if (from !== undefined && message.at < from) return false;
+        if (to !== undefined && message.at >= to) return false;
+        if (expectation.protocol && !message.deliveries.some((d) => d.protocol === expectation.protocol))
+          return false;
+        if (expectation.audience && message.attributes[AUDIENCE_ATTRIBUTE] !== expectation.audience)
+          return false;
         if (expectation.alarm && message.alarm?.name.endsWith(`-${expectation.alarm}`) !== true) return false;
         if (expectation.state && message.alarm?.state !== expectation.state) return false;
         if (expectation.link) {
@@ -288,14 +452,20 @@ export function checkExpectation(
         }
         return true;
       });
-      const what = [expectation.kind, expectation.alarm, expectation.state].filter(Boolean).join(' ');
+      const what = [kinds.join('+'), expectation.alarm, expectation.state].filter(Boolean).join(' ');
+      const scope = [
+        expectation.protocol ? `delivered by ${expectation.protocol}` : '',
+        expectation.audience ? `audience ${expectation.audience}` : '',
+        from !== undefined ? `from ${clockText(world, from)}` : '',
+        to !== undefined ? `before ${clockText(world, to)}` : '',
+      ].filter(Boolean);
       return {
-        description: `${countText(expectation)} "${what}" notification(s)${expectation.link ? ` for ${expectation.link}` : ''}`,
+        description: `${countText(expectation)} "${what}" notification(s)${expectation.link ? ` for ${expectation.link}` : ''}${scope.length > 0 ? ` (${scope.join(', ')})` : ''}`,
         met: countMet(expectation, messages.length),
         detail: `${messages.length}${
           messages.length > 0
             ? `: ${messages
-                .map((m) => m.subject ?? '')
+                .map((m) => `${clockText(world, m.at)} ${m.subject ?? ''}`)
                 .slice(0, 3)
                 .join(' | ')}`
             : ''
@@ -398,10 +568,9 @@ export function checkExpectation(
       };
     }
     case 'alarm-state': {
-      const links = linksOf(world, expectation.link);
-      const states = links.map((name) => ({
+      const states = alarmNamesOf(world, expectation.alarm, expectation.link).map((name) => ({
         name,
-        state: world.cloudwatch.stateOf(linkAlarmName(world.config.namespace, name, expectation.alarm)),
+        state: world.cloudwatch.stateOf(name),
       }));
       return {
         description: `${expectation.alarm} ${expectation.state} at the end${expectation.link ? ` for ${expectation.link}` : ''}`,
@@ -410,8 +579,7 @@ export function checkExpectation(
       };
     }
     case 'alarm-transitions': {
-      const links = linksOf(world, expectation.link);
-      const names = links.map((name) => linkAlarmName(world.config.namespace, name, expectation.alarm));
+      const names = alarmNamesOf(world, expectation.alarm, expectation.link);
       const transitions = world.cloudwatch.transitions.filter(
         (t) => names.includes(t.alarmName) && t.to === expectation.to,
       );
@@ -435,6 +603,59 @@ export function checkExpectation(
       };
     }
   }
+}
+
+/**
+ * `link-healthy` with `within` / `by`: the link is healthy at the deadline and stays so to the end
+ * (a link that never went down has recovered trivially).
+ */
+function checkRecoveredBy(
+  expectation: Extract<Expectation, { check: 'link-healthy' }>,
+  world: World,
+  context: CheckContext,
+): ExpectationResult {
+  const links = linksOf(world, expectation.link);
+  const results = links.map((name) => {
+    let deadline: number;
+    let from = '';
+    if (expectation.by !== undefined) deadline = world.start + expectation.by * 1000;
+    else {
+      const index =
+        expectation.after ??
+        Math.max(
+          0,
+          context.timeline.findIndex((entry) => 'link' in entry.fault && entry.fault.link === name),
+        );
+      const fault = context.timeline[index];
+      const faultAt = world.start + (fault?.at ?? 0) * 1000;
+      deadline = faultAt + (expectation.within ?? 0) * 1000;
+      from = ` of ${fault?.fault.type ?? 'the start'} at ${clockText(world, faultAt)}`;
+    }
+    const log = context.health.get(name) ?? [];
+    const atDeadline = [...log].reverse().find((entry) => entry.at <= deadline);
+    const downAfter = log.find((entry) => entry.at > deadline && !entry.healthy);
+    const healthyAtDeadline = atDeadline?.healthy === true;
+    const lastRecovery = [...log].reverse().find((entry) => entry.healthy);
+    const met = healthyAtDeadline && downAfter === undefined;
+    const detail = `${name}: ${
+      healthyAtDeadline
+        ? `healthy at ${clockText(world, deadline)} (since ${clockText(world, atDeadline?.at ?? world.start)})`
+        : `down at ${clockText(world, deadline)}${lastRecovery && lastRecovery.at > deadline ? `, recovered only at ${clockText(world, lastRecovery.at)}` : ''}`
+    }${downAfter ? `, down again at ${clockText(world, downAfter.at)}` : ''}`;
+    return {
+      met,
+      detail,
+      bound:
+        expectation.by !== undefined
+          ? `by ${clockText(world, deadline)}`
+          : `within ${expectation.within} s${from}`,
+    };
+  });
+  return {
+    description: `${links.join(', ')} recovered ${results[0]?.bound ?? ''} and healthy to the end`,
+    met: results.every((r) => r.met),
+    detail: results.map((r) => r.detail).join('; '),
+  };
 }
 
 const SKIPPED = new Set(['skipped-locked']);

@@ -4,7 +4,9 @@
  * file fails naming the field, the value and what is expected.
  */
 import { z } from 'zod';
+import { MONITOR_EXECUTION_ALARMS } from '#infra/alarm-specs.ts';
 import { LINK_ALARMS } from '#shared/alarm-names.ts';
+import { AUDIENCES } from '#shared/audience.ts';
 import { SERVICES } from '../world/aws-errors.ts';
 import { Duration, FaultSchema } from '../world/faults.ts';
 
@@ -23,6 +25,10 @@ const services = z.array(z.enum(SERVICES)).min(1);
 const ALARM_STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
 const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
+/** A link's alarm, or one of the stack's own (the Monitor's execution alarms, no link). */
+const ALARMS = [...LINK_ALARMS, ...MONITOR_EXECUTION_ALARMS] as const;
+const alarmName = z.enum(ALARMS, { error: `must be one of ${ALARMS.join(', ')}` });
+
 export const ExpectationSchema = z.discriminatedUnion('check', [
   z
     .object({
@@ -31,6 +37,40 @@ export const ExpectationSchema = z.discriminatedUnion('check', [
       link: link.optional(),
       /** Default true; false expects the link to be down at the end. */
       healthy: z.boolean().default(true),
+      /**
+       * Recovered within this long of a fault (the timeline entry `after`, default the first
+       * fault naming the link, else the first fault) and healthy from then to the end.
+       */
+      within: Duration.optional(),
+      /** The timeline entry (0-based) `within` counts from. */
+      after: z.number().int().nonnegative().optional(),
+      /** Recovered by this time (simulated, since the start) and healthy from then to the end. */
+      by: Duration.optional(),
+    })
+    .strict()
+    .refine((e) => !(e.within !== undefined && e.by !== undefined), {
+      message: 'use either within (after a fault) or by (since the start), not both',
+      path: ['by'],
+    })
+    .refine((e) => e.after === undefined || e.within !== undefined, {
+      message: 'after names the fault that within counts from: give within too',
+      path: ['after'],
+    })
+    .refine((e) => e.healthy || (e.within === undefined && e.by === undefined), {
+      message: 'within/by bound a recovery: they need healthy true',
+      path: ['healthy'],
+    }),
+  z
+    .object({
+      check: z.literal('config-rejected'),
+      /**
+       * The field config validation must name (a dotted path like
+       * `links.1.gateway.autoScalingGroupName`): the scenario passes when the config is refused
+       * with a problem about that field, and no world is built.
+       */
+      field: z.string().min(1),
+      /** Text that problem must contain as well (e.g. the other link's name). */
+      includes: z.string().min(1).optional(),
     })
     .strict(),
   z
@@ -43,15 +83,33 @@ export const ExpectationSchema = z.discriminatedUnion('check', [
     .object({
       check: z.literal('notifications'),
       /** A remediation outcome (`recovered`, `failed`, `skipped-locked`, ...) or `alarm`. */
-      kind: z.string().min(1),
+      kind: z.string().min(1).optional(),
+      /** Several kinds, counted together (instead of `kind`). */
+      kinds: z.array(z.string().min(1)).min(1).optional(),
       /** For kind `alarm`: which alarm (TunnelsDown, ..., Unhealthy) and which new state. */
-      alarm: z.enum(LINK_ALARMS).optional(),
+      alarm: alarmName.optional(),
       state: z.enum(ALARM_STATES).optional(),
       link: link.optional(),
+      /** Only messages published at or after this time (simulated, since the start). */
+      from: Duration.optional(),
+      /** Only messages published before this time. */
+      to: Duration.optional(),
+      /** Only messages delivered to a subscription of this protocol (the config's e-mail / SMS endpoints). */
+      protocol: z.enum(['email', 'sms'], { error: 'must be email or sms' }).optional(),
+      /** Only messages whose `audience` attribute is this (functions/shared/audience.ts). */
+      audience: z.enum(AUDIENCES, { error: `must be one of ${AUDIENCES.join(', ')}` }).optional(),
       ...Count,
     })
     .strict()
-    .refine(hasCount, countMessage),
+    .refine(hasCount, countMessage)
+    .refine((e) => (e.kind === undefined) !== (e.kinds === undefined), {
+      message: 'needs kind (one) or kinds (several counted together), not both',
+      path: ['kind'],
+    })
+    .refine((e) => e.from === undefined || e.to === undefined || e.from < e.to, {
+      message: 'from must be before to',
+      path: ['to'],
+    }),
   z
     .object({
       check: z.literal('mutating-calls'),
@@ -111,8 +169,9 @@ export const ExpectationSchema = z.discriminatedUnion('check', [
   z
     .object({
       check: z.literal('alarm-state'),
+      /** For a link's alarm (default every link); ignored for the stack's own alarms. */
       link: link.optional(),
-      alarm: z.enum(LINK_ALARMS),
+      alarm: alarmName,
       state: z.enum(ALARM_STATES),
     })
     .strict(),
@@ -120,7 +179,7 @@ export const ExpectationSchema = z.discriminatedUnion('check', [
     .object({
       check: z.literal('alarm-transitions'),
       link: link.optional(),
-      alarm: z.enum(LINK_ALARMS),
+      alarm: alarmName,
       to: z.enum(ALARM_STATES),
       ...Count,
     })
@@ -207,6 +266,23 @@ const TimingSchema = z
   })
   .strict();
 
+/** A link's remediation budget item as it stands at the start (attempts of the last 24 h). */
+const BudgetSeedSchema = z
+  .object({
+    link,
+    /** How long before the start each attempt was made (each under 24 h: older ones no longer count). */
+    attempts: z
+      .array(
+        Duration.refine((ago) => ago < 24 * 3600, {
+          message: 'must be under 24h: older attempts do not count',
+        }),
+      )
+      .min(1, 'must list at least one attempt (how long before the start, like "2h")'),
+    /** How long before the start the last remediation ended (default: none ended, no cooldown). */
+    lastCompleted: Duration.optional(),
+  })
+  .strict();
+
 export const ScenarioSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be kebab-case, like gateway-instance-dies'),
@@ -220,12 +296,26 @@ export const ScenarioSchema = z
     start: z.iso.datetime({ offset: true }).optional(),
     /** The world's simulated durations, when the scenario needs other than the defaults. */
     timing: TimingSchema.optional(),
+    /** State the world starts with beyond the config's resources. */
+    seed: z
+      .object({ budget: z.array(BudgetSeedSchema).min(1).optional() })
+      .strict()
+      .optional(),
     timeline: z.array(TimelineEntrySchema).default([]),
     starts: z.array(StartSchema).default([]),
     expect: z
       .array(ExpectationSchema)
       .min(1, 'must list at least one expectation (a scenario that cannot fail proves nothing)'),
   })
-  .strict();
+  .strict()
+  .refine(
+    (scenario) =>
+      scenario.expect.every((e) => e.check === 'config-rejected') ||
+      scenario.expect.every((e) => e.check !== 'config-rejected'),
+    {
+      message: 'a config-rejected scenario builds no world: every expectation must be config-rejected',
+      path: ['expect'],
+    },
+  );
 
 export type ScenarioFile = z.output<typeof ScenarioSchema>;
