@@ -200,7 +200,7 @@ export class FaultInjector {
         break;
       }
       case 'instance-killed': {
-        const instanceId = this.instanceOf(fault.link, fault.which);
+        const instanceId = this.instanceOf(fault.link, fault.which ?? 'gateway');
         if (fault.how === 'stop') {
           ec2.beginStop(instanceId, 'User initiated (instance-killed: stop)');
           this.world.after(this.world.timing.asg.shutdownSeconds, `${instanceId} stopped`, () => {

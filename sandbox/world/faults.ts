@@ -155,16 +155,16 @@ export const FaultSchema = z.discriminatedUnion('type', [
       type: z.literal('instance-killed'),
       link,
       /**
-       * `gateway` (the instance serving the link), `replacement` (the group's newest instance that
+       * `gateway` (the instance serving the link; default), `replacement` (the group's newest instance that
        * is not the gateway, e.g. the pending replacement), or an instance id.
        */
       which: z
         .union([z.literal('gateway'), z.literal('replacement'), z.string().regex(/^i-[0-9a-f]{8,17}$/)], {
           error: 'must be "gateway", "replacement" or an instance id (i-...)',
         })
-        .default('gateway'),
-      /** `terminate` (EC2 terminates it) or `stop` (it stops; its interfaces and Elastic IP stay). */
-      how: z.enum(['terminate', 'stop'], { error: 'must be "terminate" or "stop"' }).default('terminate'),
+        .optional(),
+      /** `terminate` (EC2 terminates it; default) or `stop` (it stops; its interfaces and Elastic IP stay). */
+      how: z.enum(['terminate', 'stop'], { error: 'must be "terminate" or "stop"' }).optional(),
     })
     .strict(),
   z
