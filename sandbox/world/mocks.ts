@@ -8,7 +8,12 @@
  */
 import {
   AutoScalingClient,
+  CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
+  DescribeLifecycleHooksCommand,
+  DescribeScalingActivitiesCommand,
+  RecordLifecycleActionHeartbeatCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
@@ -24,14 +29,24 @@ import {
   CreateRouteCommand,
   DescribeAddressesCommand,
   DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   DescribeVpnConnectionsCommand,
+  DisassociateAddressCommand,
   EC2Client,
+  GetVpnTunnelReplacementStatusCommand,
   ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import type { Service } from './aws-errors.ts';
 import { installRetryHooks, type RetryingClient, seededRandom, sendWithClientRetries } from './sdk-retry.ts';
@@ -55,11 +70,15 @@ const MODELLED: Record<
     client: EC2Client,
     commands: [
       ['DescribeVpnConnections', DescribeVpnConnectionsCommand],
+      ['GetVpnTunnelReplacementStatus', GetVpnTunnelReplacementStatusCommand],
       ['DescribeInstances', DescribeInstancesCommand],
+      ['DescribeNetworkInterfaces', DescribeNetworkInterfacesCommand],
       ['DescribeAddresses', DescribeAddressesCommand],
       ['DescribeRouteTables', DescribeRouteTablesCommand],
       ['ModifyInstanceAttribute', ModifyInstanceAttributeCommand],
+      ['ModifyNetworkInterfaceAttribute', ModifyNetworkInterfaceAttributeCommand],
       ['AssociateAddress', AssociateAddressCommand],
+      ['DisassociateAddress', DisassociateAddressCommand],
       ['ReplaceRoute', ReplaceRouteCommand],
       ['CreateRoute', CreateRouteCommand],
     ],
@@ -68,7 +87,12 @@ const MODELLED: Record<
     client: AutoScalingClient,
     commands: [
       ['DescribeAutoScalingGroups', DescribeAutoScalingGroupsCommand],
+      ['DescribeLifecycleHooks', DescribeLifecycleHooksCommand],
+      ['DescribeInstanceRefreshes', DescribeInstanceRefreshesCommand],
+      ['DescribeScalingActivities', DescribeScalingActivitiesCommand],
       ['TerminateInstanceInAutoScalingGroup', TerminateInstanceInAutoScalingGroupCommand],
+      ['CompleteLifecycleAction', CompleteLifecycleActionCommand],
+      ['RecordLifecycleActionHeartbeat', RecordLifecycleActionHeartbeatCommand],
     ],
   },
   cloudwatch: {
@@ -89,6 +113,14 @@ const MODELLED: Record<
   },
   sns: { client: SNSClient, commands: [['Publish', PublishCommand]] },
   sfn: { client: SFNClient, commands: [['StartExecution', StartExecutionCommand]] },
+  ssm: {
+    client: SSMClient,
+    commands: [
+      ['DescribeInstanceInformation', DescribeInstanceInformationCommand],
+      ['SendCommand', SendCommandCommand],
+      ['GetCommandInvocation', GetCommandInvocationCommand],
+    ],
+  },
 };
 
 /** Every command the world serves, by service (for docs and tests). */

@@ -5,8 +5,9 @@
  * standing for the hosts across each VPN (remote-hosts.ts).
  *
  * Link model (link-model.ts): a link *works* when a running gateway instance holds the link's
- * Elastic IP, runs IPsec, has its source/dest check off, and every configured route table x remote
- * CIDR points at its interface. Tunnels follow the gateway: UP `tunnelUpSeconds` after it can
+ * Elastic IP on its configured interface, runs IPsec, and its forwarding interface (the routes'
+ * target, `gateway.routeDeviceIndex`) has source/dest check off and is the target of every
+ * configured route table x remote CIDR and of the table each canary subnet actually uses. Tunnels follow the gateway: UP `tunnelUpSeconds` after it can
  * negotiate (the second tunnel a little later), DOWN `tunnelDownSeconds` after it cannot (dead-peer
  * detection), each change moving LastStatusChange. The canary's hosts answer only while the
  * tunnels are up and the path is right; otherwise they go silent for real.
@@ -55,6 +56,7 @@ import {
 } from './settings.ts';
 import { type ExecutionRecord, type MachineId, SfnModel } from './sfn.ts';
 import { SnsModel } from './sns.ts';
+import { SsmModel } from './ssm.ts';
 import { statesMetricSamples } from './states-metrics.ts';
 
 export type { WorldEvent } from './context.ts';
@@ -103,6 +105,7 @@ export class World {
   readonly dynamodb: DynamoDbModel;
   readonly sns: SnsModel;
   readonly sfn: SfnModel;
+  readonly ssm: SsmModel;
   readonly events: WorldEvent[] = [];
   /** Faults applied so far (with their simulated times), for time-to-detect. */
   readonly faults: { readonly at: number; readonly fault: Fault }[] = [];
@@ -136,6 +139,16 @@ export class World {
       this.timing.asg,
       ACCOUNT,
     );
+    this.ssm = new SsmModel(
+      this.ec2,
+      { after: (s, l, f) => this.after(s, l, f), changed: () => this.changed(), now },
+      this.timing.asg.ipsecStartSeconds,
+      ACCOUNT,
+      (instance) =>
+        config.links
+          .filter((l) => l.gateway.autoScalingGroupName === instance.tags['aws:autoscaling:groupName'])
+          .flatMap((l) => (l.gateway.restartCommand ? [l.gateway.restartCommand] : [])),
+    );
     this.cloudwatch = new CloudWatchModel(HOME_REGION, ACCOUNT, now);
     this.dynamodb = new DynamoDbModel(now, this.timing.ttlDeletionLagSeconds);
     this.sns = new SnsModel(now);
@@ -155,6 +168,7 @@ export class World {
       dynamodb: this.dynamodb,
       sns: this.sns,
       sfn: this.sfn,
+      ssm: this.ssm,
       emit: (kind, message, link) => this.emit(kind, message, link),
       after: (seconds, label, fire) => this.after(seconds, label, fire),
       guarded: (fire) => this.guarded(fire),
