@@ -63,7 +63,7 @@ export class FaultInjector {
 
   /** Applies a fault now: a `fault` event, the fault itself, then the world re-derived. */
   apply(fault: Fault): void {
-    const { asg, clock, config, dynamodb, ec2, sfn, ssm } = this.world;
+    const { asg, clock, dynamodb, ec2, sfn, ssm } = this.world;
     const describe = JSON.stringify(fault);
     const { type, ...details } = fault;
     const { link: _link, ...shown } = details as { link?: string };
