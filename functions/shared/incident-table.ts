@@ -135,7 +135,12 @@ export async function openIncident(
 async function updateIncident(
   table: IncidentTable,
   link: string,
-  update: { sets: Record<string, AttributeValue>; condition: string; values: Item; names?: Record<string, string> },
+  update: {
+    sets: Record<string, AttributeValue>;
+    condition: string;
+    values: Item;
+    names?: Record<string, string>;
+  },
   { signal }: Options,
 ): Promise<boolean> {
   const pk = incidentKey(link);

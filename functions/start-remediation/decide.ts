@@ -19,12 +19,7 @@ import type { LockItem } from '#functions/remediation-guard/lock.ts';
 import { isLive } from '#functions/remediation-guard/lock.ts';
 import type { RemediationSettings } from '#shared/config.ts';
 import { executionNameOfArn, MAX_ATTEMPT } from '#shared/execution-name.ts';
-import {
-  attemptExecutionName,
-  CLOSING_OUTCOMES,
-  type IncidentRecord,
-  toSecond,
-} from '#shared/incident.ts';
+import { attemptExecutionName, CLOSING_OUTCOMES, type IncidentRecord, toSecond } from '#shared/incident.ts';
 import type { Observation } from './types.ts';
 
 /**
@@ -44,12 +39,17 @@ export interface LinkItems {
 
 /** What to do. */
 export type StartDecision =
-  | { readonly kind: 'open'; readonly startedAt: string; readonly executionName: string; readonly detail: string }
+  | {
+      readonly kind: 'open';
+      readonly startedAt: string;
+      readonly executionName: string;
+      readonly detail: string;
+    }
   | {
       readonly kind: 'start';
       readonly attempt: number;
       readonly executionName: string;
-      /** It holds the lock: known to be running, nothing to send. */
+      /** It holds the lock: known to be running (the start is re-sent, and converges on it). */
       readonly running: boolean;
       readonly detail: string;
     }
@@ -61,7 +61,12 @@ export type StartDecision =
       readonly detail: string;
     }
   | { readonly kind: 'wait'; readonly detail: string }
-  | { readonly kind: 'healthy-tick'; readonly healthyTicks: number; readonly close: boolean; readonly detail: string }
+  | {
+      readonly kind: 'healthy-tick';
+      readonly healthyTicks: number;
+      readonly close: boolean;
+      readonly detail: string;
+    }
   | { readonly kind: 'none'; readonly detail: string };
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -102,7 +107,11 @@ export function decideStart(
 
   // Failing.
   if (!open || (open.lastOutcome !== null && CLOSING_OUTCOMES.has(open.lastOutcome))) {
-    if (incident?.closedAt && observation.source === 'alarm' && observation.at.getTime() <= Date.parse(incident.closedAt)) {
+    if (
+      incident?.closedAt &&
+      observation.source === 'alarm' &&
+      observation.at.getTime() <= Date.parse(incident.closedAt)
+    ) {
       return {
         kind: 'none',
         detail: `the alarm entered ALARM at ${toSecond(observation.at)}, before the incident since ${incident.startedAt} closed at ${incident.closedAt}: the same, healed incident`,
@@ -165,7 +174,10 @@ export function decideStart(
     if (window.length < settings.maxAttemptsPer24h && budget.lastCompletedAt) {
       const until = Date.parse(budget.lastCompletedAt) + settings.cooldownMinutes * 60_000;
       if (now.getTime() < until) {
-        return { kind: 'wait', detail: `${ended}; cooldown until ${iso(until)}: the next attempt starts then` };
+        return {
+          kind: 'wait',
+          detail: `${ended}; cooldown until ${iso(until)}: the next attempt starts then`,
+        };
       }
     }
   }

@@ -25,7 +25,10 @@ interface LinkCanary {
 
 /** The tunnel branch of the Monitor's CollectTelemetry. */
 export type TunnelBranch =
-  | { readonly ok: true; readonly result: { readonly checkedAt?: string; readonly links: readonly unknown[] } }
+  | {
+      readonly ok: true;
+      readonly result: { readonly checkedAt?: string; readonly links: readonly unknown[] };
+    }
   | { readonly ok: false; readonly error: string };
 
 /** One canary group of the Monitor's CollectTelemetry. */
@@ -81,7 +84,9 @@ export function observeTick(
           : 'up'
         : 'unknown';
     const minTargets = link.canary.minTargetsUp;
-    const answered = canary?.targets ? canary.targets.filter((target) => target.reachable === true).length : null;
+    const answered = canary?.targets
+      ? canary.targets.filter((target) => target.reachable === true).length
+      : null;
     const canaryVerdict = answered === null ? 'unknown' : answered < minTargets ? 'fail' : 'pass';
     const tunnelText =
       tunnelVerdict === 'unknown'

@@ -77,7 +77,11 @@ export function alarmObservations(
       continue;
     }
     if (alarm.stateValue !== 'ALARM') {
-      skipped.push({ link: link.name, alarmName: alarm.alarmName, reason: `Unhealthy alarm is ${alarm.stateValue}` });
+      skipped.push({
+        link: link.name,
+        alarmName: alarm.alarmName,
+        reason: `Unhealthy alarm is ${alarm.stateValue}`,
+      });
       continue;
     }
     observations.push({
@@ -107,7 +111,7 @@ type Outcome =
   | { kind: 'started'; executionName: string; executionArn: string | null }
   | { kind: 'already'; executionName: string };
 
-async function start(deps: StartDeps, link: string, executionName: string, input: string): Promise<Outcome> {
+async function start(deps: StartDeps, executionName: string, input: string): Promise<Outcome> {
   const result = await startNamedExecution(
     deps.sfn,
     { stateMachineArn: deps.stateMachineArn, name: executionName, input },
@@ -149,7 +153,13 @@ async function handleLink(
         if (!incident) break;
         const written = await recordHealthyTick(
           deps.table,
-          { link: observation.link, startedAt: incident.startedAt, healthyTicks: decision.healthyTicks, close: decision.close, now },
+          {
+            link: observation.link,
+            startedAt: incident.startedAt,
+            healthyTicks: decision.healthyTicks,
+            close: decision.close,
+            now,
+          },
           { signal: deps.signal },
         );
         if (!written) continue;
@@ -168,13 +178,17 @@ async function handleLink(
       case 'open': {
         const opened = await openIncident(
           deps.table,
-          { link: observation.link, startedAt: decision.startedAt, executionName: decision.executionName, now },
+          {
+            link: observation.link,
+            startedAt: decision.startedAt,
+            executionName: decision.executionName,
+            now,
+          },
           { signal: deps.signal },
         );
         if (!opened.opened) continue;
         const outcome = await start(
           deps,
-          observation.link,
           decision.executionName,
           attemptInput(observation.link, decision.startedAt, 1),
         );
@@ -192,14 +206,16 @@ async function handleLink(
       }
       case 'start': {
         if (!incident) break;
+        // Sent even while it runs: Step Functions' name uniqueness is what makes every trigger of
+        // one attempt the same execution (same name and input while running: the same execution).
+        const sent = await start(
+          deps,
+          decision.executionName,
+          attemptInput(observation.link, incident.startedAt, decision.attempt),
+        );
         const outcome: Outcome = decision.running
           ? { kind: 'already', executionName: decision.executionName }
-          : await start(
-              deps,
-              observation.link,
-              decision.executionName,
-              attemptInput(observation.link, incident.startedAt, decision.attempt),
-            );
+          : sent;
         return {
           decision: {
             ...base,
@@ -228,7 +244,6 @@ async function handleLink(
         if (!moved) continue;
         const outcome = await start(
           deps,
-          observation.link,
           decision.executionName,
           attemptInput(observation.link, incident.startedAt, decision.attempt),
         );
@@ -271,7 +286,11 @@ export async function processObservations(
     if (!link) continue;
     if (!remediationEnabledFor(config, link)) {
       if (observation.state === 'failing') {
-        skipped.push({ link: link.name, alarmName: null, reason: 'automatic remediation is disabled for this link' });
+        skipped.push({
+          link: link.name,
+          alarmName: null,
+          reason: 'automatic remediation is disabled for this link',
+        });
       }
       continue;
     }
@@ -280,7 +299,11 @@ export async function processObservations(
       decisions.push(decision);
       logger.info('incident decision', { ...decision });
       if (outcome?.kind === 'started') {
-        started.push({ link: link.name, executionName: outcome.executionName, executionArn: outcome.executionArn });
+        started.push({
+          link: link.name,
+          executionName: outcome.executionName,
+          executionArn: outcome.executionArn,
+        });
       } else if (outcome?.kind === 'already') {
         already.push({ link: link.name, executionName: outcome.executionName });
       } else if (observation.state === 'failing') {
