@@ -28,7 +28,12 @@ import {
   ModifyInstanceAttributeCommand,
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import type { Service } from './aws-errors.ts';
@@ -85,7 +90,14 @@ const MODELLED: Record<
     ],
   },
   sns: { client: SNSClient, commands: [['Publish', PublishCommand]] },
-  sfn: { client: SFNClient, commands: [['StartExecution', StartExecutionCommand]] },
+  sfn: {
+    client: SFNClient,
+    commands: [
+      ['StartExecution', StartExecutionCommand],
+      ['StopExecution', StopExecutionCommand],
+      ['GetExecutionHistory', GetExecutionHistoryCommand],
+    ],
+  },
 };
 
 /** Every command the world serves, by service (for docs and tests). */
