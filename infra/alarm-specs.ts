@@ -142,3 +142,42 @@ export function linkAlarmSpecs(
 export function compositeRule(spec: CompositeAlarmSpec): string {
   return spec.anyOf.map((alarmName) => `ALARM("${alarmName}")`).join(' OR ');
 }
+
+/** The stack-level alarms on the Monitor machine's own `AWS/States` metrics (infra/constructs/monitor.ts). */
+export const MONITOR_EXECUTION_ALARMS = ['MonitorExecutionsFailed', 'MonitorExecutionsTimedOut'] as const;
+export type MonitorExecutionAlarm = (typeof MONITOR_EXECUTION_ALARMS)[number];
+
+/** A metric alarm of the stack itself rather than of one link. */
+export interface StackAlarmSpec extends Omit<MetricAlarmSpec, 'alarm'> {
+  readonly alarm: MonitorExecutionAlarm;
+}
+
+/**
+ * The Monitor's execution alarms as data: Step Functions publishes `ExecutionsFailed` and
+ * `ExecutionsTimedOut` (Sum per minute, dimension `StateMachineArn`) in `AWS/States`
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html); 3 of the last 5
+ * minutes with at least one alarms. infra/constructs/monitor.ts deploys the same figures (a test
+ * compares them with the synthesized template), so the sandbox evaluates the deployed alarms.
+ */
+export function monitorExecutionAlarmSpecs(config: Config, stateMachineArn: string): StackAlarmSpec[] {
+  return (
+    [
+      ['MonitorExecutionsFailed', 'ExecutionsFailed', 'failed'],
+      ['MonitorExecutionsTimedOut', 'ExecutionsTimedOut', 'timed out'],
+    ] as const
+  ).map(([alarm, metricName, what]) => ({
+    alarm,
+    alarmName: `${config.namespace}-${alarm}`,
+    description: `VPN Guard monitor executions ${what} in 3 of the last 5 minutes: see the Monitor state machine logs.`,
+    namespace: 'AWS/States',
+    metricName,
+    dimensions: { StateMachineArn: stateMachineArn },
+    statistic: 'Sum',
+    periodSeconds: 60,
+    evaluationPeriods: 5,
+    datapointsToAlarm: 3,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    threshold: 1,
+    treatMissingData: 'notBreaching',
+  }));
+}

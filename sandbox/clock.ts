@@ -12,6 +12,7 @@
  * call `new Date()` and `Date.now()`); `performance.now()` and the real timers are left alone, so
  * the canary measures real round trips and sockets time out in real time.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 interface Timer {
   readonly at: number;
@@ -95,6 +96,13 @@ export class SimClock {
   private inFlightSeq = 0;
   private changed: (() => void) | undefined;
   private readonly stallMs: number;
+  /** Whether {@link runUntil} is advancing the clock. */
+  private running = false;
+  /** Which activity and which tracked work the running code belongs to (for {@link wait}). */
+  private readonly here = new AsyncLocalStorage<{
+    readonly activity?: { readonly id: symbol; readonly label: string };
+    readonly tracked: readonly number[];
+  }>();
 
   constructor(options: SimClockOptions) {
     this.nowMs = options.start;
@@ -141,7 +149,7 @@ export class SimClock {
       label,
       sleep: (seconds, signal) => this.sleepFor(id, label, seconds, signal),
     };
-    const done = (async () => body(activity))();
+    const done = this.here.run({ activity: { id, label }, tracked: [] }, async () => body(activity));
     return done.finally(() => {
       this.awake.delete(id);
       this.sleeping.delete(id);
@@ -149,14 +157,51 @@ export class SimClock {
     });
   }
 
-  /** Marks real asynchronous work as busy until it settles, so the clock waits for it. */
-  track<T>(label: string, work: Promise<T>): Promise<T> {
+  /**
+   * Marks real asynchronous work as busy until it settles, so the clock waits for it. Given as a
+   * function, the work runs in the tracked context, so it may {@link wait} in simulated time.
+   */
+  track<T>(label: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
     const id = this.inFlightSeq++;
     this.inFlight.set(id, label);
-    return work.finally(() => {
+    const outer = this.here.getStore();
+    const running =
+      typeof work === 'function'
+        ? this.here.run({ ...outer, tracked: [...(outer?.tracked ?? []), id] }, work)
+        : work;
+    return running.finally(() => {
       this.inFlight.delete(id);
       this.notify();
     });
+  }
+
+  /**
+   * The calling code waits `seconds` of simulated time (an SDK client's retry backoff inside a
+   * handler): its tracked work stops holding the clock and its activity sleeps until then, so the
+   * clock advances as it would for a Wait state. Outside any activity it waits for the clock to
+   * reach that time, running the clock itself when nobody else does (a test calling the SDK).
+   */
+  async wait(seconds: number, label: string): Promise<void> {
+    const here = this.here.getStore();
+    const held = (here?.tracked ?? []).flatMap((id) => {
+      const name = this.inFlight.get(id);
+      return name === undefined ? [] : [[id, name] as const];
+    });
+    for (const [id] of held) this.inFlight.delete(id);
+    try {
+      if (here?.activity) await this.sleepFor(here.activity.id, here.activity.label, seconds);
+      else if (seconds > 0 && this.running) {
+        await new Promise<void>((resolve) => {
+          this.scheduleIn(seconds, label, resolve);
+          this.notify();
+        });
+      } else if (seconds > 0) {
+        // Nobody runs the clock (a test calling the SDK directly): the waiting caller drives it.
+        await this.runUntil(this.nowMs + seconds * 1000);
+      }
+    } finally {
+      for (const [id, name] of held) this.inFlight.set(id, name);
+    }
   }
 
   private sleepFor(id: symbol, label: string, seconds: number, signal?: AbortSignal): Promise<void> {
@@ -233,6 +278,16 @@ export class SimClock {
    * the work each one starts settle before the next.
    */
   async runUntil(until: number): Promise<void> {
+    const outer = this.running;
+    this.running = true;
+    try {
+      await this.runEvents(until);
+    } finally {
+      this.running = outer;
+    }
+  }
+
+  private async runEvents(until: number): Promise<void> {
     for (;;) {
       await this.settle();
       const next = this.timers[0];

@@ -14,6 +14,18 @@ import type { LinkModel } from './link-model.ts';
 import { ACCOUNT, HOME_REGION, TOPIC_ARN } from './settings.ts';
 
 export class AlarmActions {
+  /**
+   * The SNS command faults CloudWatch's own Publish meets (set by the world once the fault
+   * injector exists): alarm notifications go through the same SNS, so its faults reach them.
+   */
+  snsFaults: ((input: unknown) => void) | undefined;
+  /** Alarm notifications SNS refused: CloudWatch records the failed action and does not retry. */
+  readonly failedNotifications: {
+    readonly at: number;
+    readonly alarmName: string;
+    readonly error: string;
+  }[] = [];
+
   constructor(
     private readonly world: WorldContext,
     private readonly links: LinkModel,
@@ -24,7 +36,10 @@ export class AlarmActions {
   onTransitions(transitions: readonly AlarmTransition[]): void {
     const { config } = this.world;
     for (const transition of transitions) {
-      const short = transition.alarmName.slice(config.namespace.length + transition.link.length + 2);
+      // A link's alarm is shown by its short name; a stack alarm (no link) without the namespace.
+      const short = transition.alarmName.slice(
+        config.namespace.length + (transition.link ? transition.link.length + 2 : 1),
+      );
       this.world.emit('alarm', `${short} ${transition.from} -> ${transition.to}`, transition.link);
       // Every alarm notifies the topic of its ALARM and OK transitions (the stack's alarm actions).
       if (transition.to === 'ALARM' || transition.to === 'OK') this.notify(transition);
@@ -41,27 +56,39 @@ export class AlarmActions {
 
   /** The alarm action: CloudWatch's notification of an ALARM or OK transition to the topic. */
   private notify(transition: AlarmTransition): void {
-    const message = this.world.sns.publish(
-      {
-        TopicArn: TOPIC_ARN,
-        Subject:
-          `${transition.to === 'ALARM' ? 'ALARM' : 'OK'}: "${transition.alarmName}" in US East (N. Virginia)`.slice(
-            0,
-            99,
-          ),
-        Message: JSON.stringify({
-          AlarmName: transition.alarmName,
-          AlarmDescription: transition.description,
-          NewStateValue: transition.to,
-          OldStateValue: transition.from,
-          NewStateReason: transition.reason,
-          StateChangeTime: new Date(transition.at).toISOString(),
-          Region: 'US East (N. Virginia)',
-          AlarmArn: transition.alarmArn,
-        }),
-      },
-      'cloudwatch',
-    ).message;
+    const input = {
+      TopicArn: TOPIC_ARN,
+      Subject:
+        `${transition.to === 'ALARM' ? 'ALARM' : 'OK'}: "${transition.alarmName}" in US East (N. Virginia)`.slice(
+          0,
+          99,
+        ),
+      Message: JSON.stringify({
+        AlarmName: transition.alarmName,
+        AlarmDescription: transition.description,
+        NewStateValue: transition.to,
+        OldStateValue: transition.from,
+        NewStateReason: transition.reason,
+        StateChangeTime: new Date(transition.at).toISOString(),
+        Region: 'US East (N. Virginia)',
+        AlarmArn: transition.alarmArn,
+      }),
+    };
+    let message: ReturnType<typeof this.world.sns.publish>['message'];
+    try {
+      this.snsFaults?.(input);
+      message = this.world.sns.publish(input, 'cloudwatch').message;
+    } catch (error) {
+      // The alarm history says "Failed to execute action"; the notification is lost.
+      const name = (error as Error).name;
+      this.failedNotifications.push({
+        at: this.world.clock.now(),
+        alarmName: transition.alarmName,
+        error: name,
+      });
+      this.world.emit('alarm', `the alarm action could not publish to SNS (${name})`, transition.link);
+      return;
+    }
     message.kind = 'alarm';
     message.alarm = { name: transition.alarmName, state: transition.to };
   }

@@ -5,7 +5,9 @@
  * Evaluation model (simplified from CloudWatch, documented in the sandbox README section):
  * - an alarm is evaluated once a minute; its N periods are the aligned periods ending with the one
  *   that contains the evaluation time (the current, partial period included, so a datapoint
- *   published at :05 counts at the :50 evaluation of the same minute);
+ *   published at :05 counts at the :50 evaluation of the same minute), or with the previous one
+ *   while the current has no datapoint and the previous has (late data is seen by the next
+ *   evaluation, as CloudWatch evaluates the most recent datapoints of its evaluation range);
  * - `breaching` / `notBreaching`: a missing period counts as breaching / not breaching;
  * - `ignore`: missing periods are skipped; with no datapoint at all the state is kept;
  * - `missing`: with no datapoint at all the alarm goes to INSUFFICIENT_DATA, otherwise the
@@ -88,7 +90,15 @@ export function evaluateMetricAlarm(
   current: AlarmStateValue,
 ): AlarmEvaluation {
   const periodMs = spec.periodSeconds * 1000;
-  const latestStart = Math.floor(now / periodMs) * periodMs;
+  // CloudWatch retrieves more datapoints than the evaluation periods (the "evaluation range") and
+  // evaluates the most recent ones it has
+  // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html):
+  // while the current period has no datapoint yet, the N periods end with the previous one, so a
+  // datapoint published just after an evaluation is seen by the next.
+  const currentStart = Math.floor(now / periodMs) * periodMs;
+  const has = (start: number) => samples.some((s) => s.timestamp >= start && s.timestamp < start + periodMs);
+  const latestStart =
+    !has(currentStart) && has(currentStart - periodMs) ? currentStart - periodMs : currentStart;
   const periods: PeriodDatapoint[] = [];
   for (let i = spec.evaluationPeriods - 1; i >= 0; i--) {
     const start = latestStart - i * periodMs;

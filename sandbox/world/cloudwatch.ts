@@ -11,7 +11,7 @@ import type {
   MetricAlarm,
   PutMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import type { CompositeAlarmSpec, MetricAlarmSpec } from '#infra/alarm-specs.ts';
+import type { CompositeAlarmSpec, MetricAlarmSpec, StackAlarmSpec } from '#infra/alarm-specs.ts';
 import { type AlarmStateValue, evaluateMetricAlarm, type Sample } from './alarm-eval.ts';
 import { awsError, UnmodelledCommandError } from './aws-errors.ts';
 
@@ -28,8 +28,9 @@ interface AlarmState {
 
 interface MetricAlarmEntry {
   readonly kind: 'metric';
+  /** The link the alarm belongs to ('' for the stack's own alarms). */
   readonly link: string;
-  readonly spec: MetricAlarmSpec;
+  readonly spec: MetricAlarmSpec | StackAlarmSpec;
   readonly arn: string;
   state: AlarmState;
 }
@@ -84,8 +85,13 @@ export interface StoredDatum extends Sample {
   readonly unit?: string;
 }
 
+/** Samples of a metric an AWS service publishes itself (derived by the world from its records). */
+export type DerivedMetric = (metricName: string, dimensions: Readonly<Record<string, string>>) => Sample[];
+
 export class CloudWatchModel {
   private readonly metrics = new Map<string, StoredDatum[]>();
+  /** AWS namespaces (`AWS/States`) whose samples the world derives rather than stores. */
+  private readonly derived = new Map<string, DerivedMetric>();
   private readonly alarms = new Map<string, AlarmEntry>();
   readonly transitions: AlarmTransition[] = [];
 
@@ -135,6 +141,29 @@ export class CloudWatchModel {
     });
   }
 
+  /** The stack's own metric alarms (not a link's), in `initial` state as of `since`. */
+  addStackAlarms(specs: readonly StackAlarmSpec[], initial: AlarmStateValue, since: number): void {
+    for (const spec of specs) {
+      this.alarms.set(spec.alarmName, {
+        kind: 'metric',
+        link: '',
+        spec,
+        arn: this.arn(spec.alarmName),
+        state: {
+          value: initial,
+          reason: initial === 'OK' ? 'Sandbox start' : 'Unchecked: initial alarm creation',
+          updatedAt: since,
+          transitionedAt: since,
+        },
+      });
+    }
+  }
+
+  /** Metrics of an AWS namespace that a service publishes itself, read from the world's records. */
+  derive(namespace: string, metric: DerivedMetric): void {
+    this.derived.set(namespace, metric);
+  }
+
   /** Stores samples directly (history before the sandbox started), bypassing the API. */
   seed(
     namespace: string,
@@ -167,7 +196,9 @@ export class CloudWatchModel {
     namespace: string,
     metricName: string,
     dimensions: Readonly<Record<string, string>>,
-  ): readonly StoredDatum[] {
+  ): readonly Sample[] {
+    const derived = this.derived.get(namespace);
+    if (derived) return derived(metricName, dimensions);
     return this.metrics.get(metricKey(namespace, metricName, dimensionKey(dimensions))) ?? [];
   }
 

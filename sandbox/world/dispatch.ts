@@ -32,6 +32,8 @@ export class AwsDispatcher {
       this.faults.check(service, command, region, input);
       const output = this.serve(service, command, region, input);
       if (record.mutating) this.world.changed();
+      // "Applied, response lost": it took effect, and the caller sees an error anyway.
+      this.faults.checkResponse(service, command, region, input, record.mutating);
       return output;
     } catch (error) {
       const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };

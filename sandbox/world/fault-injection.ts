@@ -29,8 +29,30 @@ interface CommandFault {
   until?: number;
 }
 
+/** A Lambda fault: matching invocations by Step Functions fail with `error` while it lasts. */
+interface LambdaFault {
+  readonly label: string;
+  readonly functionId: string;
+  readonly state?: string;
+  readonly kind: 'throttled' | 'error' | 'timeout';
+  readonly error: string;
+  remaining?: number;
+  until?: number;
+}
+
+/** What a Lambda fault does to one invocation (see {@link FaultInjector.lambdaFault}). */
+export interface LambdaFaultHit {
+  readonly kind: LambdaFault['kind'];
+  /** The error name Step Functions reports. */
+  readonly error: string;
+  readonly message: string;
+}
+
 export class FaultInjector {
   private readonly commandFaults: CommandFault[] = [];
+  /** Calls that take effect and then fail (response lost), checked after the call was served. */
+  private readonly responseFaults: CommandFault[] = [];
+  private readonly lambdaFaults: LambdaFault[] = [];
 
   constructor(
     private readonly world: WorldContext,
@@ -41,7 +63,7 @@ export class FaultInjector {
 
   /** Applies a fault now: a `fault` event, the fault itself, then the world re-derived. */
   apply(fault: Fault): void {
-    const { asg, clock, config, dynamodb, ec2, sfn } = this.world;
+    const { asg, clock, dynamodb, ec2, sfn } = this.world;
     const describe = JSON.stringify(fault);
     const { type, ...details } = fault;
     const { link: _link, ...shown } = details as { link?: string };
@@ -56,6 +78,46 @@ export class FaultInjector {
     // Resolved up front so that a fault naming an unknown link fails whatever its type.
     const link = 'link' in fault && fault.link ? this.links.config(fault.link) : undefined;
     switch (fault.type) {
+      case 'lambda-throttled':
+      case 'lambda-error':
+      case 'lambda-timeout': {
+        const kind =
+          fault.type === 'lambda-throttled'
+            ? 'throttled'
+            : fault.type === 'lambda-error'
+              ? 'error'
+              : 'timeout';
+        this.lambdaFaults.push({
+          label: describe,
+          functionId: fault.function,
+          ...(fault.state ? { state: fault.state } : {}),
+          kind,
+          error:
+            kind === 'throttled'
+              ? 'Lambda.TooManyRequestsException'
+              : kind === 'timeout'
+                ? 'Lambda.Unknown'
+                : ((fault as { error?: string }).error ?? 'Lambda.ServiceException'),
+          ...this.lasts(fault),
+        });
+        break;
+      }
+      case 'response-lost': {
+        const timeout = fault.as === 'timeout';
+        this.responseFaults.push({
+          label: describe,
+          service: fault.service,
+          ...this.regionsOf(fault),
+          ...(fault.commands ? { commands: fault.commands } : {}),
+          error: timeout ? 'TimeoutError' : UNAVAILABLE_ERROR[fault.service],
+          message: timeout
+            ? 'Connection timed out (sandbox: the request took effect, the response was lost)'
+            : 'The service is unavailable. Please try again shortly. (sandbox: the request took effect, the response was lost)',
+          fault: timeout ? 'client' : 'server',
+          ...this.lasts(fault),
+        });
+        break;
+      }
       case 'tunnel-down':
       case 'tunnel-up': {
         const state = this.links.state(fault.link);
@@ -92,21 +154,11 @@ export class FaultInjector {
       }
       case 'api-throttled':
       case 'api-unavailable': {
-        const regions =
-          fault.region === undefined
-            ? undefined
-            : fault.region === 'home'
-              ? [HOME_REGION]
-              : fault.region === 'vpn'
-                ? fault.link
-                  ? [this.links.config(fault.link).vpn.region]
-                  : [...new Set(config.links.map((l) => l.vpn.region))]
-                : [fault.region];
         const throttled = fault.type === 'api-throttled';
         this.commandFaults.push({
           label: describe,
           service: fault.service,
-          ...(regions ? { regions } : {}),
+          ...this.regionsOf(fault),
           ...(fault.commands ? { commands: fault.commands } : {}),
           error: throttled ? THROTTLING_ERROR[fault.service] : UNAVAILABLE_ERROR[fault.service],
           message: throttled
@@ -249,10 +301,68 @@ export class FaultInjector {
     this.world.changed();
   }
 
+  /** The Regions an API fault names (`home`, `vpn` of its link or of every link, or a code). */
+  private regionsOf(fault: { readonly region?: string; readonly link?: string }): { regions?: string[] } {
+    const { config } = this.world;
+    if (fault.region === undefined) return {};
+    if (fault.region === 'home') return { regions: [HOME_REGION] };
+    if (fault.region === 'vpn') {
+      return {
+        regions: fault.link
+          ? [this.links.config(fault.link).vpn.region]
+          : [...new Set(config.links.map((l) => l.vpn.region))],
+      };
+    }
+    return { regions: [fault.region] };
+  }
+
   /** Throws the AWS error of the first live command fault matching the call (and counts it). */
   check(service: Service, command: string, region: string, input: unknown): void {
+    this.throwFirst(this.commandFaults, service, command, region, input);
+  }
+
+  /**
+   * After a call was served (it took effect): throws the error of the first live response-lost
+   * fault matching it. Without `commands`, only mutating calls lose their response.
+   */
+  checkResponse(service: Service, command: string, region: string, input: unknown, mutating: boolean): void {
+    const live = this.responseFaults.filter((fault) => fault.commands !== undefined || mutating);
+    this.throwFirst(live, service, command, region, input);
+  }
+
+  /**
+   * The Lambda fault hitting one invocation of `functionId` by Step Functions (counted), if any.
+   * Lambda's own errors and throttles keep the handler from running; a timeout lets it run out
+   * its configured timeout first (the caller waits that long in simulated time).
+   */
+  lambdaFault(functionId: string, state: string | undefined): LambdaFaultHit | undefined {
     const now = this.world.clock.now();
-    for (const fault of this.commandFaults) {
+    for (const fault of this.lambdaFaults) {
+      if (fault.functionId !== functionId) continue;
+      if (fault.state !== undefined && fault.state !== state) continue;
+      if (fault.until !== undefined && now >= fault.until) continue;
+      if (fault.remaining !== undefined && fault.remaining <= 0) continue;
+      if (fault.remaining !== undefined) fault.remaining -= 1;
+      const message =
+        fault.kind === 'throttled'
+          ? 'Rate Exceeded. (Service: Lambda, Status Code: 429, Error Code: TooManyRequestsException)'
+          : fault.kind === 'timeout'
+            ? 'Task timed out'
+            : `Lambda failed the invoke (Service: Lambda, Status Code: 500, Error Code: ${fault.error.replace('Lambda.', '')})`;
+      return { kind: fault.kind, error: fault.error, message };
+    }
+    return undefined;
+  }
+
+  private throwFirst(
+    faults: readonly CommandFault[],
+    service: Service,
+    command: string,
+    region: string,
+    input: unknown,
+  ): void {
+    const now = this.world.clock.now();
+    for (const fault of faults) {
       if (fault.service !== service) continue;
       if (fault.until !== undefined && now >= fault.until) continue;
       if (fault.remaining !== undefined && fault.remaining <= 0) continue;
@@ -260,6 +370,10 @@ export class FaultInjector {
       if (fault.commands && !fault.commands.includes(command)) continue;
       if (fault.match && !fault.match(input)) continue;
       if (fault.remaining !== undefined) fault.remaining -= 1;
+      if (fault.error === 'TimeoutError') {
+        // The SDK's own error for a request that got no answer (transient: its retries apply).
+        throw Object.assign(new Error(fault.message), { name: 'TimeoutError', $metadata: {} });
+      }
       throw awsError(service, fault.error, fault.message, fault.fault);
     }
   }

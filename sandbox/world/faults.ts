@@ -49,7 +49,65 @@ const apiFault = {
   ...forDuration,
 };
 
+/**
+ * The errors Step Functions reports for a failed Lambda invoke that are not the function's own
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html: Lambda's
+ * transient 500s as `Lambda.ServiceException`, `Lambda.AWSLambdaException`,
+ * `Lambda.SdkClientException`, `Lambda.ClientExecutionTimeoutException`; "unhandled errors ...
+ * including out-of-memory errors and function timeouts" as `Lambda.Unknown`).
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.Unknown',
+] as const;
+
+const lambdaFault = {
+  /** The function id (`gateway`, `remediation-guard`, `notify`, `check-tunnel`, `ping-canary`, ...). */
+  function: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, 'must be a function id like gateway, remediation-guard or notify'),
+  /** Only invocations by this state of the ASL (default: every state invoking the function). */
+  state: z.string().min(1).optional(),
+  /** Fail only the next N matching invocations (default: every one while the fault lasts). */
+  calls: z.number().int().positive().optional(),
+  ...forDuration,
+};
+
 export const FaultSchema = z.discriminatedUnion('type', [
+  // world-platform's faults first (world-aws adds its own at the end).
+  /** Lambda refuses the invoke for concurrency: `Lambda.TooManyRequestsException`, the handler never runs. */
+  z.object({ type: z.literal('lambda-throttled'), ...lambdaFault }).strict(),
+  /** Lambda's own transient failure (default `Lambda.ServiceException`), the handler never runs. */
+  z
+    .object({
+      type: z.literal('lambda-error'),
+      ...lambdaFault,
+      error: z
+        .enum(LAMBDA_SERVICE_ERRORS, { error: `must be one of ${LAMBDA_SERVICE_ERRORS.join(', ')}` })
+        .optional(),
+    })
+    .strict(),
+  /**
+   * The function runs out its configured timeout (simulated): Step Functions sees `Lambda.Unknown`
+   * ("Task timed out after N seconds"), or `States.Timeout` first when the Task's TimeoutSeconds
+   * is shorter. The handler does not run (a hung dependency before any AWS call).
+   */
+  z.object({ type: z.literal('lambda-timeout'), ...lambdaFault }).strict(),
+  /**
+   * Applied, response lost: a matching call takes effect in the world, then the caller sees a 5xx
+   * (the service's own, `as: "5xx"`, default) or the SDK's `TimeoutError` (`as: "timeout"`).
+   * Default commands: the service's mutating ones.
+   */
+  z
+    .object({
+      type: z.literal('response-lost'),
+      ...apiFault,
+      as: z.enum(['5xx', 'timeout'], { error: 'must be "5xx" or "timeout"' }).optional(),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('tunnel-down'),

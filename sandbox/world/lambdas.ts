@@ -7,9 +7,11 @@
 import type { Context } from 'aws-lambda';
 import { localFunctionArn } from '#infra/asl.ts';
 import type { Config } from '#shared/config.ts';
+import { allStates } from '../local-sfn.ts';
 import { WorldError } from './aws-errors.ts';
 import { type CallerContext, callerContext } from './calls.ts';
 import type { WorldContext } from './context.ts';
+import type { LambdaFaultHit } from './fault-injection.ts';
 import type { LinkModel } from './link-model.ts';
 import { ACCOUNT, HOME_REGION, LOCK_TABLE_NAME, remediationTimeoutSeconds, TOPIC_ARN } from './settings.ts';
 
@@ -24,6 +26,18 @@ const FUNCTION_IDS = [
 type FunctionId = (typeof FUNCTION_IDS)[number] | 'ping-canary';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/**
+ * Each function's configured timeout (seconds), as the stack sets it: infra/constructs/
+ * guard-function.ts (default 30), canary.ts (ping-canary 25), remediation.ts (gateway 50,
+ * start-remediation 12). A `lambda-timeout` fault makes an invocation last this long.
+ */
+export const FUNCTION_TIMEOUT_SECONDS: Readonly<Record<string, number>> = {
+  'ping-canary': 25,
+  gateway: 50,
+  'start-remediation': 12,
+};
+const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 30;
 
 /** Names of the env vars the world sets for the handlers (restored on dispose). */
 const ENV_KEYS = [
@@ -79,6 +93,10 @@ export function installHandlerEnvironment(world: WorldContext): () => void {
 export class Lambdas {
   private readonly handlers = new Map<string, { id: FunctionId; handler: Handler; vpcId?: string }>();
   private invocations = 0;
+  /** The Lambda faults of the world (set once the fault injector exists). */
+  faults:
+    | { lambdaFault(functionId: string, state: string | undefined): LambdaFaultHit | undefined }
+    | undefined;
 
   constructor(
     private readonly world: WorldContext,
@@ -119,14 +137,51 @@ export class Lambdas {
     const invocationId = this.nextInvocationId();
     const caller: CallerContext = { functionId: entry.id, invocationId, ...meta };
     const label = `${entry.id}${meta.state ? ` (${meta.state})` : ''}${meta.executionName ? ` in ${meta.executionName}` : ''}`;
+    const hit = meta.via === 'sfn' ? this.faults?.lambdaFault(entry.id, meta.state) : undefined;
     const run = async () => {
+      if (hit) return this.failInvocation(entry.id, hit, meta);
       if (entry.id === 'ping-canary')
         return this.invokeCanary(entry.handler, event, context, entry.vpcId ?? '');
       return entry.handler(event, context);
     };
-    const result = await this.world.clock.track(label, callerContext.run(caller, run));
+    // Tracked as a function so that the handler's SDK retries can wait in simulated time (clock.wait).
+    const result = await this.world.clock.track(label, () => callerContext.run(caller, run));
     if (entry.id === 'notify') this.labelNotification(invocationId, result, event);
     return result;
+  }
+
+  /**
+   * An invocation Lambda itself fails, as Step Functions reports it: a throttle or a service error
+   * at once; a timeout after the function's timeout in simulated time (`Lambda.Unknown`), or after
+   * the Task's own TimeoutSeconds when that is shorter (`States.Timeout`).
+   */
+  private async failInvocation(
+    functionId: string,
+    hit: LambdaFaultHit,
+    meta: Omit<CallerContext, 'functionId' | 'invocationId'>,
+  ): Promise<never> {
+    const fail = (name: string, message: string): never => {
+      throw Object.assign(new Error(message), { name });
+    };
+    if (hit.kind !== 'timeout') return fail(hit.error, hit.message);
+    const functionSeconds = FUNCTION_TIMEOUT_SECONDS[functionId] ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
+    const taskSeconds = this.taskTimeoutSeconds(meta);
+    if (taskSeconds !== undefined && taskSeconds < functionSeconds) {
+      await this.world.clock.wait(taskSeconds, `${functionId} hangs`);
+      return fail('States.Timeout', `the Task ${meta.state} ran past its TimeoutSeconds (${taskSeconds} s)`);
+    }
+    await this.world.clock.wait(functionSeconds, `${functionId} hangs`);
+    return fail(hit.error, `Task timed out after ${functionSeconds.toFixed(2)} seconds`);
+  }
+
+  /** The TimeoutSeconds of the Task state invoking the function, if it sets one. */
+  private taskTimeoutSeconds(meta: Omit<CallerContext, 'functionId' | 'invocationId'>): number | undefined {
+    if (!meta.machine || !meta.state) return undefined;
+    const definition = JSON.parse(this.world.sfn.machine(meta.machine).definition);
+    const state = allStates(definition).find(([name]) => name === meta.state)?.[1] as
+      | { TimeoutSeconds?: number }
+      | undefined;
+    return state?.TimeoutSeconds;
   }
 
   /** Labels the SNS messages a notify invocation published with the report's outcome. */

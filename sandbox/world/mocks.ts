@@ -2,7 +2,9 @@
  * The seam between the product's real SDK v3 clients and the world: aws-sdk-client-mock stubs
  * every client's `send`. Each modelled command is bound with `.on(Command).callsFake(...)` and
  * reaches the world with the client's own Region (`await getClient().config.region()`); any other
- * command throws {@link UnmodelledCommandError}, never silently succeeds.
+ * command throws {@link UnmodelledCommandError}, never silently succeeds. Every call goes through
+ * the client's own retry middleware first (sdk-retry.ts): one transient error costs what it costs
+ * on AWS, each attempt reaching the world (and its record) on its own.
  */
 import {
   AutoScalingClient,
@@ -37,6 +39,7 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import type { Service } from './aws-errors.ts';
+import { installRetryHooks, type RetryingClient, seededRandom, sendWithClientRetries } from './sdk-retry.ts';
 
 /** What the world does with one call: the output, or a thrown AWS error. */
 export type Dispatch = (
@@ -105,10 +108,35 @@ export const MODELLED_COMMANDS: Readonly<Record<Service, readonly string[]>> = O
   Object.entries(MODELLED).map(([service, { commands }]) => [service, commands.map(([name]) => name)]),
 ) as Record<Service, string[]>;
 
+/** How the seam waits: the SDK's retry backoff in simulated time. */
+export interface SeamOptions {
+  /** Waits `ms` of simulated time (the world's clock). */
+  readonly wait: (ms: number) => Promise<void>;
+  /** Seed of the retry jitter (default 1): the same seed, the same backoffs. */
+  readonly seed?: number;
+}
+
 /** Stubs every client class; returns the function that restores the real `send`. */
-export function installClientMocks(dispatch: Dispatch): () => void {
+export function installClientMocks(dispatch: Dispatch, seam: SeamOptions): () => void {
   // biome-ignore lint/suspicious/noExplicitAny: one stub per client class of different types
   const stubs: AwsStub<any, any, any>[] = [];
+  const restoreHooks = installRetryHooks();
+  const retry = { wait: seam.wait, random: seededRandom(seam.seed ?? 1) };
+  /** One call as the SDK makes it: the client's retry middleware around each attempt. */
+  const send = (
+    client: RetryingClient & { config: { region: () => Promise<string> } },
+    service: Service,
+    name: string,
+    input: unknown,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<unknown> =>
+    sendWithClientRetries(
+      client,
+      input,
+      async () => dispatch(service, name, await client.config.region(), input),
+      retry,
+      abortSignal,
+    );
   for (const [service, { client, commands }] of Object.entries(MODELLED) as [
     Service,
     (typeof MODELLED)[Service],
@@ -127,16 +155,21 @@ export function installClientMocks(dispatch: Dispatch): () => void {
         .catch(() => 'unknown');
       return dispatch(service, name, region ?? 'unknown', command.input) as Promise<never>;
     });
+    // The options of the call being faked (`send(command, { abortSignal })`): the fake runs
+    // synchronously inside `send`, so the stub's last call is this one.
+    const signalOf = (): AbortSignal | undefined =>
+      ((stub.send.lastCall?.args as unknown[] | undefined)?.[1] as { abortSignal?: AbortSignal } | undefined)
+        ?.abortSignal;
     for (const [name, commandClass] of commands) {
-      stub.on(commandClass).callsFake(async (input: unknown, getClient: () => unknown) => {
-        const client = getClient() as { config: { region: () => Promise<string> } };
-        const region = await client.config.region();
-        return dispatch(service, name, region, input);
+      stub.on(commandClass).callsFake((input: unknown, getClient: () => unknown) => {
+        const abortSignal = signalOf();
+        return send(getClient() as Parameters<typeof send>[0], service, name, input, abortSignal);
       });
     }
     stubs.push(stub);
   }
   return () => {
     for (const stub of stubs) stub.restore();
+    restoreHooks();
   };
 }

@@ -22,7 +22,7 @@
  * the link model, the schedules, the alarm actions, the functions (lambdas.ts), the executions
  * (executions.ts), the faults (fault-injection.ts) and the AWS calls (dispatch.ts).
  */
-import type { CompositeAlarmSpec } from '#infra/alarm-specs.ts';
+import { type CompositeAlarmSpec, monitorExecutionAlarmSpecs } from '#infra/alarm-specs.ts';
 import { type Config, parseConfig } from '#shared/config.ts';
 import { installSimulatedDate, SimClock, type TimerHandle } from '../clock.ts';
 import { AlarmActions } from './alarm-actions.ts';
@@ -50,10 +50,12 @@ import {
   HOME_REGION,
   mergeTiming,
   type TimingOverrides,
+  TOPIC_ARN,
   type WorldTiming,
 } from './settings.ts';
 import { type ExecutionRecord, type MachineId, SfnModel } from './sfn.ts';
 import { SnsModel } from './sns.ts';
+import { statesMetricSamples } from './states-metrics.ts';
 
 export type { WorldEvent } from './context.ts';
 export {
@@ -165,6 +167,8 @@ export class World {
     this.monitor = new MonitorSchedule(this.context, this.executions);
     this.alarmActions = new AlarmActions(this.context, this.links, this.lambdas);
     this.injector = new FaultInjector(this.context, this.links, this.monitor, this.alarmActions);
+    this.lambdas.faults = this.injector;
+    this.alarmActions.snsFaults = (input) => this.injector.check('sns', 'Publish', HOME_REGION, input);
     this.dispatcher = new AwsDispatcher(this.context, this.injector, () => this.disposed);
   }
 
@@ -186,6 +190,8 @@ export class World {
       active = world;
       try {
         seedWorld(world.context, world.links, options.historyMinutes ?? 10);
+        world.sns.subscribeFromConfig(TOPIC_ARN, config);
+        world.seedStackAlarms();
         await world.install();
       } catch (error) {
         await world.dispose();
@@ -198,13 +204,31 @@ export class World {
     }
   }
 
+  /**
+   * The Monitor's own execution alarms (infra/alarm-specs.ts), evaluated from the `AWS/States`
+   * metrics the world derives from its execution records.
+   */
+  private seedStackAlarms(): void {
+    const machineArn = (execution: ExecutionRecord) => this.sfn.machine(execution.machine).arn;
+    this.cloudwatch.derive('AWS/States', (metricName, dimensions) =>
+      statesMetricSamples(this.sfn.executions, machineArn, metricName, dimensions),
+    );
+    this.cloudwatch.addStackAlarms(
+      monitorExecutionAlarmSpecs(this.config, this.sfn.machine('monitor').arn),
+      'OK',
+      this.start,
+    );
+  }
+
   /** Installs the handlers' environment, the simulated Date and the SDK mocks; starts the schedules. */
   private async install(): Promise<void> {
     this.restores.push(installHandlerEnvironment(this.context));
     this.restores.push(installSimulatedDate(() => this.clock.now()));
     this.restores.push(
-      installClientMocks((service, command, region, input) =>
-        this.dispatcher.dispatch(service, command, region, input),
+      installClientMocks(
+        (service, command, region, input) => this.dispatcher.dispatch(service, command, region, input),
+        // The SDK clients' retry backoff waits in simulated time (sdk-retry.ts).
+        { wait: (ms) => this.clock.wait(ms / 1000, 'SDK retry backoff') },
       ),
     );
     await this.lambdas.load();

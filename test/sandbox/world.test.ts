@@ -221,7 +221,12 @@ describe('sandbox world: loud failures and throttling', () => {
     });
   });
 
+  // These two look at the fault itself, so their clients make one attempt: the SDK's own retries
+  // (standard mode) are the subject of sdk-retry.test.ts.
+  const once = { maxAttempts: 1 };
+
   it('throttles one service in one Region for a period, with the service own error name', async () => {
+    const ec2 = (region: string) => new EC2Client({ region, ...once });
     const w = await quietWorld();
     w.inject({ type: 'api-throttled', service: 'ec2', region: 'vpn', link: LINK, for: 120 });
     await expect(ec2(VPN_REGION).send(new DescribeVpnConnectionsCommand({}))).rejects.toMatchObject({
@@ -236,6 +241,7 @@ describe('sandbox world: loud failures and throttling', () => {
   });
 
   it('throttles Auto Scaling and CloudWatch with Throttling and counts only the next N calls', async () => {
+    const asg = () => new AutoScalingClient({ region: HOME_REGION, ...once });
     const w = await quietWorld();
     w.inject({ type: 'api-throttled', service: 'autoscaling', calls: 1 });
     await expect(asg().send(new DescribeAutoScalingGroupsCommand({}))).rejects.toMatchObject({

@@ -144,13 +144,14 @@ describe('Remediation machine over the sandbox world', () => {
     const w = await remediationWorld();
     w.inject({ type: 'gateway-instance-dies', link: LINK });
     await w.advance(60);
+    // Two throttled calls each: the SDK client's own 2 attempts fail, so the state's Retry runs.
     w.inject({ type: 'api-throttled', service: 'autoscaling', calls: 2 });
     w.inject({
       type: 'api-throttled',
       service: 'ec2',
       region: 'home',
       commands: ['AssociateAddress'],
-      calls: 1,
+      calls: 2,
     });
     const execution = await run(w, { link: LINK, trigger: 'alarm' });
     expect(execution.status).toBe('SUCCEEDED');
@@ -160,7 +161,7 @@ describe('Remediation machine over the sandbox world', () => {
       .map((event) => event.state);
     expect(retried).toEqual(expect.arrayContaining(['DescribeGateway', 'ConfigureInstance']));
     expect(w.calls.filter({ error: 'Throttling' })).toHaveLength(2);
-    expect(w.calls.filter({ error: 'RequestLimitExceeded' })).toHaveLength(1);
+    expect(w.calls.filter({ error: 'RequestLimitExceeded' })).toHaveLength(2);
     expect(w.linkStatus(LINK).healthy).toBe(true);
   });
 
