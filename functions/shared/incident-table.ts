@@ -290,9 +290,8 @@ export async function claimPage(
   } catch (error) {
     const failed = conditionFailed(error);
     if (!failed) return fail(`UpdateItem ${pk}`)(error);
-    const current = toIncident(failed.item);
-    if (current && current.startedAt === request.startedAt) return 'already';
-    return 'untracked';
+    // The condition failed: the same incident already had this page, or the item is another's.
+    return s(failed.item, 'startedAt') === request.startedAt ? 'already' : 'untracked';
   }
 }
 
