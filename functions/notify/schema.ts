@@ -47,7 +47,20 @@ export const StatusChangeEventSchema = z.looseObject({
 /** A parsed status change event. */
 export type StatusChangeEvent = z.output<typeof StatusChangeEventSchema>;
 
-/** notify's payload: either input. */
-export const NotifyInputSchema = z.union([AnnounceInputSchema, StatusChangeEventSchema]);
 /** A parsed notify payload. */
-export type NotifyInput = z.output<typeof NotifyInputSchema>;
+export type NotifyInput = AnnounceInput | StatusChangeEvent;
+
+/**
+ * notify's payload: either input, told apart by `source` so a bad one is reported against the shape
+ * it meant to be (naming the field), not as "matches neither".
+ */
+export const NotifyInputSchema = z.unknown().transform((value, ctx): NotifyInput => {
+  const isEvent = (value as { source?: unknown } | null)?.source === 'aws.states';
+  const parsed = isEvent ? StatusChangeEventSchema.safeParse(value) : AnnounceInputSchema.safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
