@@ -98,6 +98,18 @@ describe('decideStart', () => {
       expected: { kind: 'none' },
     },
     {
+      name: 'a drill holding the lock is remediating the link: no incident opens during it',
+      observation: failing(),
+      items: { incident: null, lock: lock('home-to-west-drill-20261126T120900', 900), budget: null },
+      expected: { kind: 'wait', detail: expect.stringContaining('(drill) holds the lock') },
+    },
+    {
+      name: "a crashed automatic run's live lock does not keep the incident from opening (its attempt says who holds it)",
+      observation: failing(),
+      items: { incident: null, lock: lock('home-to-west-alarm-20261126T100000', 900), budget: null },
+      expected: { kind: 'open' },
+    },
+    {
       name: 'the attempt holding the lock is running: its start is re-sent (converges)',
       observation: failing(),
       items: { incident: incident(), lock: lock('home-to-west-alarm-20261126T120105', 600), budget: null },
@@ -376,14 +388,12 @@ describe('the start-remediation handler', () => {
       .resolves({ Item: opened });
     dynamo.on(GetItemCommand, { Key: { pk: { S: 'lock#home-to-west' } } }).resolves({});
     dynamo.on(GetItemCommand, { Key: { pk: { S: 'budget#home-to-west' } } }).resolves({});
-    dynamo
-      .on(PutItemCommand)
-      .rejects(
-        Object.assign(new Error('The conditional request failed'), {
-          name: 'ConditionalCheckFailedException',
-          Item: opened,
-        }),
-      );
+    dynamo.on(PutItemCommand).rejects(
+      Object.assign(new Error('The conditional request failed'), {
+        name: 'ConditionalCheckFailedException',
+        Item: opened,
+      }),
+    );
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     // Act
     const result = await invoke({
