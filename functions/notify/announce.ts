@@ -66,7 +66,8 @@ export async function announce(deps: NotifyDeps, input: AnnounceInput): Promise<
   });
   const rendered = renderNotification(report, details, deps.namespace);
   const { context } = state;
-  const table = deps.table;
+  // A dry run writes nothing to the lock table (not even notification claims): it only reports.
+  const table = context.dryRun ? null : deps.table;
   const key = notifiedKey(context.executionName, report.outcome);
 
   // At most once per execution and outcome: a retried Notify returns the earlier message.

@@ -12,15 +12,13 @@
  * - A healthy tick while an incident is open and no remediation holds the lock counts towards
  *   closing it (`verifySamples` in a row); a run that verified recovery closes it itself (notify).
  * - An alarm event older than the last closed incident's end is that incident's echo: ignored.
- * - While a drill or a manual run of the link holds the lock, a failure opens no incident: that run
- *   is remediating the link (a drill breaks it on purpose) and verifies its own outcome.
  */
 import type { BudgetRecord } from '#functions/remediation-guard/budget.ts';
 import { attemptsInWindow } from '#functions/remediation-guard/budget.ts';
 import type { LockItem } from '#functions/remediation-guard/lock.ts';
 import { isLive } from '#functions/remediation-guard/lock.ts';
 import type { RemediationSettings } from '#shared/config.ts';
-import { executionNameOfArn, MAX_ATTEMPT, parseRemediationExecutionName } from '#shared/execution-name.ts';
+import { executionNameOfArn, MAX_ATTEMPT } from '#shared/execution-name.ts';
 import { attemptExecutionName, CLOSING_OUTCOMES, type IncidentRecord, toSecond } from '#shared/incident.ts';
 import type { Observation } from './types.ts';
 
@@ -117,16 +115,6 @@ export function decideStart(
       return {
         kind: 'none',
         detail: `the alarm entered ALARM at ${toSecond(observation.at)}, before the incident since ${incident.startedAt} closed at ${incident.closedAt}: the same, healed incident`,
-      };
-    }
-    const holderName = lockLive ? executionNameOfArn(lock.holder) : null;
-    const humanRun = holderName ? parseRemediationExecutionName(holderName) : undefined;
-    if (lockLive && humanRun && humanRun.trigger !== 'alarm' && humanRun.link === observation.link) {
-      // A drill or a manual run is remediating the link (a drill breaks it on purpose): its own
-      // verification says how it ends; an incident opens only if the link is still down after it.
-      return {
-        kind: 'wait',
-        detail: `link failing (${observation.detail}) while ${holderName} (${humanRun.trigger}) holds the lock until ${iso(lock.expiresAt * 1000)}`,
       };
     }
     const startedAt = toSecond(observation.at);

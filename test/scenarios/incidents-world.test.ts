@@ -90,7 +90,14 @@ describe('a phone', () => {
     world = await World.create({ config: withPhone() });
     world.at(30, 'drill', () => world?.startRemediation({ link: LINK, trigger: 'drill' }));
     await world.runUntil(10 * 60);
-    expect(world.remediations().map((r) => r.status)).toEqual(['SUCCEEDED']);
+    // The drill breaks the link on purpose: a tick may open an incident whose attempt finds the
+    // drill's lock and stops (log audience); the phone hears only the drill's own end.
+    const runs = world.remediations();
+    expect(runs[0]?.name).toMatch(/-drill-/);
+    expect(runs.every((r) => r.status === 'SUCCEEDED')).toBe(true);
+    expect(runs.slice(1).map((r) => (r.output as { outcome?: string } | undefined)?.outcome)).not.toContain(
+      'recovered',
+    );
     expect(smsKinds(world)).toEqual(['recovered']);
   });
 });

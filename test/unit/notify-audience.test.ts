@@ -121,16 +121,14 @@ describe('announce', () => {
   });
 
   it('publishes at most once per execution and outcome: a retried Notify returns the earlier message', async () => {
-    dynamo
-      .on(PutItemCommand)
-      .rejects(
-        conditionFailed({
-          state: { S: 'sent' },
-          messageId: { S: 'm-0' },
-          audience: { S: 'pager' },
-          subject: { S: 's' },
-        }),
-      );
+    dynamo.on(PutItemCommand).rejects(
+      conditionFailed({
+        state: { S: 'sent' },
+        messageId: { S: 'm-0' },
+        audience: { S: 'pager' },
+        subject: { S: 's' },
+      }),
+    );
     const result = await announce(deps(), input('recovered'));
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
     expect(result.messageId).toBe('m-0');

@@ -113,13 +113,11 @@ describe('the status-change action', () => {
   });
 
   it("does not release another execution's lock", async () => {
-    dynamo
-      .on(DeleteItemCommand)
-      .rejects(
-        Object.assign(new Error('The conditional request failed'), {
-          name: 'ConditionalCheckFailedException',
-        }),
-      );
+    dynamo.on(DeleteItemCommand).rejects(
+      Object.assign(new Error('The conditional request failed'), {
+        name: 'ConditionalCheckFailedException',
+      }),
+    );
     const result = await invoke(statusChange('ABORTED'));
     expect(result.lockReleased).toBe(false);
     expect(JSON.parse(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '{}').default).toContain(

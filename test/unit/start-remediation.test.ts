@@ -98,13 +98,7 @@ describe('decideStart', () => {
       expected: { kind: 'none' },
     },
     {
-      name: 'a drill holding the lock is remediating the link: no incident opens during it',
-      observation: failing(),
-      items: { incident: null, lock: lock('home-to-west-drill-20261126T120900', 900), budget: null },
-      expected: { kind: 'wait', detail: expect.stringContaining('(drill) holds the lock') },
-    },
-    {
-      name: "a crashed automatic run's live lock does not keep the incident from opening (its attempt says who holds it)",
+      name: 'a live lock held by another run does not keep the incident from opening (its attempt says who holds it)',
       observation: failing(),
       items: { incident: null, lock: lock('home-to-west-alarm-20261126T100000', 900), budget: null },
       expected: { kind: 'open' },
