@@ -57,6 +57,7 @@ export const MUTATING_COMMANDS: ReadonlySet<string> = new Set([
   'DeleteItem',
   'Publish',
   'StartExecution',
+  'StopExecution',
 ]);
 
 /** Services whose mutations change the gateway itself (what a dry run must never touch). */

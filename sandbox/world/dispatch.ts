@@ -148,6 +148,12 @@ export class AwsDispatcher {
         const caller = callerContext.getStore();
         return sfn.startExecution(i, caller?.functionId ?? 'unknown');
       }
+      case 'sfn:StopExecution':
+        home();
+        return sfn.stopExecution(i, this.world.clock.now());
+      case 'sfn:GetExecutionHistory':
+        home();
+        return sfn.getExecutionHistory(i);
       default:
         throw new UnmodelledCommandError(`the sandbox world does not model ${service} ${command}`);
     }

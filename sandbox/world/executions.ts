@@ -1,16 +1,33 @@
 /**
  * Step Functions executions in the world: each runs the real ASL (local-sfn.ts) as a clock
  * activity with every task bound to the world's functions, its top-level TimeoutSeconds enforced in
- * simulated time; and the harness's own StartExecution of a Remediation (a person or a drill).
+ * simulated time (the execution ends TIMED_OUT), StopExecution ending it ABORTED; and the harness's
+ * own StartExecution (or StopExecution) of a Remediation (a person or a drill).
+ *
+ * When a Remediation execution ends FAILED, TIMED_OUT or ABORTED, Step Functions emits
+ * "Step Functions Execution Status Change" (source `aws.states`; detail `executionArn`,
+ * `stateMachineArn`, `name`, `status`, `startDate`, `stopDate`, `input`, `output`, `error`, `cause`:
+ * https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html) and the stack's
+ * remediation-watch rule delivers it to notify as a Lambda asynchronous invocation, which Lambda
+ * retries on error (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html).
  */
+import { localFunctionArn } from '#infra/asl.ts';
 import { remediationExecutionName, type Trigger } from '#shared/execution-name.ts';
-import { LocalExecutionAbortedError, type LocalLambda, runLocalExecution } from '../local-sfn.ts';
+import {
+  LocalExecutionAbortedError,
+  type LocalLambda,
+  localLambdaContext,
+  runLocalExecution,
+} from '../local-sfn.ts';
 import { WorldError } from './aws-errors.ts';
 import { type CallerContext, callerContext } from './calls.ts';
 import type { WorldContext } from './context.ts';
 import type { Lambdas } from './lambdas.ts';
-import { HOME_REGION } from './settings.ts';
+import { ACCOUNT, HOME_REGION } from './settings.ts';
 import type { ExecutionRecord, MachineRecord } from './sfn.ts';
+
+/** The statuses the stack's remediation-watch rule matches. */
+const WATCHED = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /** A Remediation started by hand (see `World.startRemediation`). */
 export interface RemediationRequest {
@@ -26,11 +43,27 @@ export interface RemediationRequest {
 
 export class Executions {
   private readonly running = new Map<ExecutionRecord, AbortController>();
+  /** StopExecution's error and cause, per stopped execution. */
+  private readonly stops = new Map<ExecutionRecord, { error?: string; cause?: string }>();
+  private disposing = false;
 
   constructor(
     private readonly world: WorldContext,
     private readonly lambdas: Lambdas,
-  ) {}
+  ) {
+    world.sfn.bindStopper((record, error, cause) => this.stop(record, error, cause));
+  }
+
+  /** StopExecution of a running execution: it ends ABORTED with the given error and cause. */
+  private stop(record: ExecutionRecord, error: string | undefined, cause: string | undefined): void {
+    const controller = this.running.get(record);
+    if (!controller) return;
+    this.stops.set(record, {
+      ...(error !== undefined ? { error } : {}),
+      ...(cause !== undefined ? { cause } : {}),
+    });
+    controller.abort(new Error(`StopExecution${error ? `: ${error}` : ''}`));
+  }
 
   /** Starts running a new execution of `machine` (the SfnModel's launch hook); returns its live record. */
   launch(machine: MachineRecord, name: string, input: string, startedBy: string): ExecutionRecord {
@@ -89,6 +122,10 @@ export class Executions {
             if (timedOut) {
               record.error = 'States.Timeout';
               record.cause = `the execution ran past its TimeoutSeconds (${machine.timeoutSeconds} s)`;
+            } else {
+              const stopped = this.stops.get(record);
+              if (stopped?.error !== undefined) record.error = stopped.error;
+              if (stopped?.cause !== undefined) record.cause = stopped.cause;
             }
           } else {
             record.status = 'FAILED';
@@ -109,6 +146,9 @@ export class Executions {
 
   /** The `execution` event of an ended execution: every Remediation's, a Monitor's only if it did not succeed. */
   private reportEnd(machine: MachineRecord, record: ExecutionRecord): void {
+    if (machine.id === 'remediation' && WATCHED.has(record.status) && !this.disposing) {
+      this.deliverStatusChange(machine, record);
+    }
     if (machine.id === 'remediation') {
       const outcome = (record.output as { outcome?: string } | undefined)?.outcome;
       this.world.emit(
@@ -118,6 +158,44 @@ export class Executions {
     } else if (record.status !== 'SUCCEEDED') {
       this.world.emit('execution', `monitor ${record.name} ${record.status}: ${record.error ?? ''}`);
     }
+  }
+
+  /**
+   * The remediation-watch rule: the status change event to notify, an asynchronous invocation
+   * retried by Lambda after `asyncRetrySeconds` when it fails.
+   */
+  private deliverStatusChange(machine: MachineRecord, record: ExecutionRecord): void {
+    const { clock, timing } = this.world;
+    const link = (() => {
+      try {
+        const value = JSON.parse(record.input) as { link?: unknown };
+        return typeof value.link === 'string' ? value.link : undefined;
+      } catch {
+        return undefined;
+      }
+    })();
+    this.world.emit('trigger', `EventBridge rule delivers "${record.name} ${record.status}" to notify`, link);
+    const event = statusChangeEvent(machine, record);
+    const arn = localFunctionArn('notify', HOME_REGION, ACCOUNT);
+    clock
+      .spawn('EventBridge delivery of a status change to notify', async (activity) => {
+        const delays = timing.asyncRetrySeconds;
+        for (let attempt = 0; attempt <= delays.length; attempt++) {
+          try {
+            await this.lambdas.invoke(arn, structuredClone(event), localLambdaContext(arn), {
+              via: 'eventbridge',
+              executionName: record.name,
+            });
+            return;
+          } catch (error) {
+            this.world.emit('trigger', `notify failed on the status change: ${(error as Error).name}`, link);
+            const delay = delays[attempt];
+            if (delay === undefined) return;
+            await activity.sleep(delay);
+          }
+        }
+      })
+      .catch((error) => this.world.fail(error));
   }
 
   /** Every function, bound to this execution (the caller of its AWS calls, its live state). */
@@ -194,8 +272,37 @@ export class Executions {
     return record;
   }
 
-  /** Aborts every running execution (they end ABORTED). */
+  /** Aborts every running execution (they end ABORTED) as the world is disposed: no events follow. */
   abortAll(reason: string): void {
+    this.disposing = true;
     for (const controller of this.running.values()) controller.abort(new Error(reason));
   }
+}
+
+/** The "Step Functions Execution Status Change" event of an ended execution, as EventBridge carries it. */
+export function statusChangeEvent(machine: MachineRecord, record: ExecutionRecord): unknown {
+  return {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: ACCOUNT,
+    time: new Date(record.stopDate ?? record.startDate).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: HOME_REGION,
+    resources: [record.arn],
+    detail: {
+      executionArn: record.arn,
+      stateMachineArn: machine.arn,
+      name: record.name,
+      status: record.status,
+      startDate: record.startDate,
+      stopDate: record.stopDate ?? null,
+      input: record.input,
+      output: null,
+      inputDetails: { included: true },
+      outputDetails: null,
+      error: record.error ?? null,
+      cause: record.cause ?? null,
+    },
+  };
 }

@@ -418,6 +418,31 @@ export class FaultInjector {
         });
         break;
       }
+      case 'execution-aborted': {
+        // StopExecution through the SDK model, as a person in the console would.
+        const running = sfn
+          .of('remediation')
+          .filter((e) => e.status === 'RUNNING' && remediationLink(e.input) === fault.link);
+        const record = running.at(-1);
+        if (!record) throw new WorldError(`execution-aborted: ${fault.link} has no running remediation`);
+        this.world.calls.record({
+          at: clock.now(),
+          service: 'sfn',
+          region: HOME_REGION,
+          command: 'StopExecution',
+          input: { executionArn: record.arn, error: fault.error, cause: fault.cause },
+          mutating: true,
+        });
+        sfn.stopExecution(
+          {
+            executionArn: record.arn,
+            ...(fault.error !== undefined ? { error: fault.error } : {}),
+            ...(fault.cause !== undefined ? { cause: fault.cause } : {}),
+          },
+          clock.now(),
+        );
+        break;
+      }
     }
     this.world.changed();
   }
@@ -621,5 +646,15 @@ export class FaultInjector {
     const member = group?.members.find((m) => m.lifecycleState === 'InService');
     if (!member) throw new WorldError(`link ${name} has no gateway instance to break`);
     return member.instanceId;
+  }
+}
+
+/** The link a Remediation execution's input names, if any. */
+function remediationLink(input: string): string | undefined {
+  try {
+    const value = JSON.parse(input) as { link?: unknown };
+    return typeof value.link === 'string' ? value.link : undefined;
+  } catch {
+    return undefined;
   }
 }

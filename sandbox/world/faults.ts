@@ -310,6 +310,16 @@ export const FaultSchema = z.discriminatedUnion('type', [
       to: z.enum(['main', 'new-table'], { error: 'must be "main" or "new-table"' }).optional(),
     })
     .strict(),
+  z
+    .object({
+      /** StopExecution of the link's running Remediation (as a person in the console would). */
+      type: z.literal('execution-aborted'),
+      link,
+      /** StopExecution's error and cause (optional, as in the API). */
+      error: z.string().max(256).optional(),
+      cause: z.string().max(32768).optional(),
+    })
+    .strict(),
 ]);
 
 export type Fault = z.output<typeof FaultSchema>;

@@ -189,6 +189,8 @@ export class Lambdas {
     const outcome =
       (result as { report?: { outcome?: string } } | null)?.report?.outcome ??
       (event as { outcome?: string } | null)?.outcome ??
+      // The remediation-watch rule's status change: notify names the end it announced.
+      (result as { outcome?: string } | null)?.outcome ??
       'unknown';
     for (const message of this.world.sns.messages) {
       if (message.invocationId === invocationId) {

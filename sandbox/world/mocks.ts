@@ -39,7 +39,12 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   DescribeInstanceInformationCommand,
@@ -112,7 +117,14 @@ const MODELLED: Record<
     ],
   },
   sns: { client: SNSClient, commands: [['Publish', PublishCommand]] },
-  sfn: { client: SFNClient, commands: [['StartExecution', StartExecutionCommand]] },
+  sfn: {
+    client: SFNClient,
+    commands: [
+      ['StartExecution', StartExecutionCommand],
+      ['StopExecution', StopExecutionCommand],
+      ['GetExecutionHistory', GetExecutionHistoryCommand],
+    ],
+  },
   ssm: {
     client: SSMClient,
     commands: [

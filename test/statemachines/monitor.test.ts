@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeVpnConnectionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -26,6 +27,8 @@ const MONITOR_ARN = 'arn:aws:states:us-east-1:111111111111:stateMachine:vpn-guar
 const ec2 = mockClient(EC2Client);
 const cloudWatch = mockClient(CloudWatchClient);
 const sfn = mockClient(SFNClient);
+// The incident items start-remediation keeps in the lock table (none yet: every failure opens one).
+const dynamo = mockClient(DynamoDBClient);
 
 let listener: Server;
 let openPort: number;
@@ -89,6 +92,7 @@ async function runTick(config: Config) {
     VPN_GUARD_CONFIG: JSON.stringify(config),
     CANARY_VPC_ID: VPC,
     REMEDIATION_STATE_MACHINE_ARN: REMEDIATION_ARN,
+    LOCK_TABLE_NAME: 'vpn-guard-locks',
   };
   for (const [key, value] of Object.entries(env)) if (value !== undefined) vi.stubEnv(key, value);
   const canaryArn = localFunctionArn(`ping-canary-${VPC}`);
@@ -149,6 +153,9 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     ec2.reset();
     cloudWatch.reset();
     sfn.reset();
+    dynamo.reset();
+    dynamo.on(GetItemCommand).resolves({});
+    dynamo.on(PutItemCommand).resolves({});
     cloudWatch.on(PutMetricDataCommand).resolves({});
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${REMEDIATION_ARN}:x`, startDate: new Date() });
     alarmsInState({});
@@ -197,13 +204,12 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(1);
   });
 
-  it('publishes all tunnels down as TunnelsUp 0 and starts the remediation of a link whose Unhealthy alarm is in ALARM', async () => {
-    // Prepare
+  it('publishes all tunnels down as TunnelsUp 0 and starts the remediation of that link from the tick itself, before any alarm', async () => {
+    // Prepare: the Unhealthy alarm is still OK; the tick's own figures show the outage.
     serveTunnels({
       tunnels: { 'vpn-0a1b2c3d4e5f60718': ['DOWN', 'DOWN'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] },
       throttled: new Set(),
     });
-    alarmsInState({ 'VpnGuard-home-to-west-Unhealthy': 'ALARM' });
     // Act
     const run = await runTick(monitorConfig());
     // Assess
@@ -213,7 +219,9 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     const starts = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
     expect(starts).toHaveLength(1);
     expect(starts[0]?.stateMachineArn).toBe(REMEDIATION_ARN);
-    expect(starts[0]?.name).toBe('home-to-west-alarm-20261126T115800');
+    // Named after the incident's start: the tick's check time, to the second.
+    expect(starts[0]?.name).toMatch(/^home-to-west-alarm-\d{8}T\d{6}$/);
+    expect(cloudWatch.commandCalls(DescribeAlarmsCommand)).toHaveLength(0);
     expect(JSON.parse(starts[0]?.input ?? '{}')).toMatchObject({
       link: 'home-to-west',
       trigger: 'alarm',

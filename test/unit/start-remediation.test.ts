@@ -1,218 +1,451 @@
 /**
- * start-remediation: both triggers (the Monitor after a tick, the alarm's EventBridge event) start
- * the same execution for one alarm episode, with byte-identical input.
+ * start-remediation: the incident decision (pure, a table of cases), the tick's own verdict per link,
+ * and the handler: both triggers converge on one incident and one execution per attempt, named
+ * `<link>-alarm-<incident start>[-aN]`, with byte-identical input.
  */
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { BudgetRecord } from '#functions/remediation-guard/budget.ts';
+import { decideStart, START_GRACE_SECONDS } from '#functions/start-remediation/decide.ts';
 import { handler } from '#functions/start-remediation/handler.ts';
-import { planStarts } from '#functions/start-remediation/plan.ts';
-import type { StartResult } from '#functions/start-remediation/types.ts';
+import { observeTick } from '#functions/start-remediation/observe.ts';
+import type { Observation, StartResult } from '#functions/start-remediation/types.ts';
 import { localLambdaContext } from '#sandbox/local-sfn.ts';
-import { type Config, parseConfig } from '#shared/config.ts';
-import { AwsThrottledError } from '#shared/errors.ts';
+import { attemptInput, type IncidentRecord } from '#shared/incident.ts';
 import { twoLinkConfig } from '../fixtures/config.ts';
 
-const cloudWatch = mockClient(CloudWatchClient);
-const sfn = mockClient(SFNClient);
-const context = localLambdaContext(
-  'arn:aws:lambda:us-east-1:111111111111:function:vpn-guard-start-remediation',
-);
-const invoke = (event: unknown) => handler(event, context) as Promise<StartResult>;
+const NOW = new Date('2026-11-26T12:10:00.000Z');
+const SETTINGS = { cooldownMinutes: 15, maxAttemptsPer24h: 3, verifySamples: 2 };
+const ARN = 'arn:aws:states:us-east-1:111111111111:execution:vpn-guard-remediation:';
 
-const STATE_MACHINE = 'arn:aws:states:us-east-1:111111111111:stateMachine:vpn-guard-remediation';
-const ENTERED = new Date('2026-11-26T11:58:00.412Z');
-const WEST_INPUT = JSON.stringify({
+const failing = (at = NOW, source: Observation['source'] = 'monitor'): Observation => ({
   link: 'home-to-west',
-  trigger: 'alarm',
-  dryRun: false,
-  reason: 'Unhealthy alarm in ALARM since 2026-11-26T11:58:00Z',
+  state: 'failing',
+  at,
+  source,
+  severity: 'outage',
+  detail: '0 of 2 tunnels up (min 1)',
+});
+const healthy: Observation = { ...failing(), state: 'healthy', severity: null, detail: 'ok' };
+
+const incident = (overrides: Partial<IncidentRecord> = {}): IncidentRecord => ({
+  link: 'home-to-west',
+  startedAt: '2026-11-26T12:01:05Z',
+  status: 'open',
+  attempt: 1,
+  executionName: 'home-to-west-alarm-20261126T120105',
+  attemptStartedAt: '2026-11-26T12:01:06.000Z',
+  lastOutcome: null,
+  lastOutcomeAttempt: null,
+  lastOutcomeAt: null,
+  closedAt: null,
+  closedBy: null,
+  pagedStartAt: null,
+  pagedEndAt: null,
+  healthyTicks: 0,
+  ...overrides,
+});
+const lock = (holderName: string, expiresInSeconds: number) => ({
+  holder: `${ARN}${holderName}`,
+  acquiredAt: null,
+  expiresAt: Math.floor(NOW.getTime() / 1000) + expiresInSeconds,
+});
+const budget = (attempts: string[], lastCompletedAt: string | null): BudgetRecord => ({
+  attempts: Object.fromEntries(attempts.map((at, i) => [`exec-${i}`, at])),
+  lastCompletedAt,
+  lastExecutionId: null,
+  version: 1,
 });
 
-const alarmEvent = (alarmName: string, value: string, timestamp: string) => ({
-  version: '0',
-  id: 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92',
-  'detail-type': 'CloudWatch Alarm State Change',
-  source: 'aws.cloudwatch',
-  account: '111111111111',
-  time: '2026-11-26T11:58:01Z',
-  region: 'us-east-1',
-  resources: [`arn:aws:cloudwatch:us-east-1:111111111111:alarm:${alarmName}`],
-  detail: {
-    alarmName,
-    state: { value, reason: 'TunnelsDown in ALARM', timestamp },
-    previousState: { value: 'OK', reason: '', timestamp: '2026-11-26T10:00:00.000+0000' },
-    configuration: { alarmRule: 'ALARM(x) OR ALARM(y)' },
-  },
-});
-
-function withRemediationOff(config: Config, link: string): Config {
-  const raw = structuredClone(config) as unknown as {
-    links: { name: string; remediation?: { enabled: boolean } }[];
-  };
-  for (const entry of raw.links) if (entry.name === link) entry.remediation = { enabled: false };
-  return parseConfig(raw, 'test');
-}
-
-describe('planStarts', () => {
-  it('names the execution after the time the alarm entered ALARM and skips what should not start, saying why', () => {
-    const config = withRemediationOff(twoLinkConfig(), 'home-to-eu');
-    const plan = planStarts(config, [
-      { alarmName: 'VpnGuard-home-to-west-Unhealthy', stateValue: 'ALARM', enteredAt: ENTERED },
-      { alarmName: 'VpnGuard-home-to-eu-Unhealthy', stateValue: 'ALARM', enteredAt: ENTERED },
-      { alarmName: 'VpnGuard-home-to-west-Unhealthy', stateValue: 'OK', enteredAt: ENTERED },
-      { alarmName: 'VpnGuard-home-to-mars-Unhealthy', stateValue: 'ALARM', enteredAt: ENTERED },
-      { alarmName: 'Other-alarm', stateValue: 'ALARM', enteredAt: ENTERED },
-    ]);
-    expect(plan.starts).toEqual([
-      {
-        link: 'home-to-west',
-        alarmName: 'VpnGuard-home-to-west-Unhealthy',
-        executionName: 'home-to-west-alarm-20261126T115800',
-        input: WEST_INPUT,
+describe('decideStart', () => {
+  const cases: {
+    name: string;
+    observation: Observation;
+    items: Parameters<typeof decideStart>[1];
+    expected: Record<string, unknown>;
+  }[] = [
+    {
+      name: 'a failing link without an incident opens one, named after the observation',
+      observation: failing(new Date('2026-11-26T12:10:00.700Z')),
+      items: { incident: null, lock: null, budget: null },
+      expected: {
+        kind: 'open',
+        startedAt: '2026-11-26T12:10:00Z',
+        executionName: 'home-to-west-alarm-20261126T121000',
       },
-    ]);
-    expect(plan.skipped.map((s) => s.reason)).toEqual([
-      'automatic remediation is disabled for this link',
-      'Unhealthy alarm is OK',
-      'not the Unhealthy alarm of a configured link',
-      'not the Unhealthy alarm of a configured link',
-    ]);
+    },
+    {
+      name: 'a closed incident does not hold back a new failure',
+      observation: failing(),
+      items: {
+        incident: incident({ status: 'closed', closedAt: '2026-11-26T12:05:00.000Z' }),
+        lock: null,
+        budget: null,
+      },
+      expected: { kind: 'open', executionName: 'home-to-west-alarm-20261126T121000' },
+    },
+    {
+      name: "an alarm that entered ALARM before the incident closed is that incident's echo",
+      observation: failing(new Date('2026-11-26T12:04:00.000Z'), 'alarm'),
+      items: {
+        incident: incident({ status: 'closed', closedAt: '2026-11-26T12:05:00.000Z' }),
+        lock: null,
+        budget: null,
+      },
+      expected: { kind: 'none' },
+    },
+    {
+      name: 'a live lock held by another run does not keep the incident from opening (its attempt says who holds it)',
+      observation: failing(),
+      items: { incident: null, lock: lock('home-to-west-alarm-20261126T100000', 900), budget: null },
+      expected: { kind: 'open' },
+    },
+    {
+      name: 'the attempt holding the lock is running: its start is re-sent (converges)',
+      observation: failing(),
+      items: { incident: incident(), lock: lock('home-to-west-alarm-20261126T120105', 600), budget: null },
+      expected: {
+        kind: 'start',
+        attempt: 1,
+        running: true,
+        executionName: 'home-to-west-alarm-20261126T120105',
+      },
+    },
+    {
+      name: 'a just-started attempt without its lock yet is not taken for ended',
+      observation: failing(),
+      items: {
+        incident: incident({
+          attemptStartedAt: new Date(NOW.getTime() - (START_GRACE_SECONDS - 10) * 1000).toISOString(),
+        }),
+        lock: null,
+        budget: null,
+      },
+      expected: { kind: 'start', attempt: 1, running: false },
+    },
+    {
+      name: 'an attempt that ended unrecovered is followed by the next one when nothing holds it back',
+      observation: failing(),
+      items: {
+        incident: incident({ lastOutcome: 'skipped-locked', lastOutcomeAttempt: 1 }),
+        lock: null,
+        budget: budget(['2026-11-26T12:01:07.000Z'], null),
+      },
+      expected: {
+        kind: 'advance',
+        from: 1,
+        attempt: 2,
+        executionName: 'home-to-west-alarm-20261126T120105-a2',
+      },
+    },
+    {
+      name: 'a crashed attempt (no outcome, its lock expired) is followed at once',
+      observation: failing(),
+      items: { incident: incident(), lock: lock('home-to-west-alarm-20261126T120105', -5), budget: null },
+      expected: { kind: 'advance', attempt: 2 },
+    },
+    {
+      name: 'another execution holding a live lock makes the next attempt wait',
+      observation: failing(),
+      items: {
+        incident: incident({ lastOutcome: 'skipped-locked', lastOutcomeAttempt: 1 }),
+        lock: lock('home-to-west-drill-20261126T120000', 300),
+        budget: null,
+      },
+      expected: { kind: 'wait' },
+    },
+    {
+      name: 'the cooldown makes the next attempt wait until it ends',
+      observation: failing(),
+      items: {
+        incident: incident({ lastOutcome: 'failed', lastOutcomeAttempt: 1 }),
+        lock: null,
+        budget: budget(['2026-11-26T12:01:07.000Z'], '2026-11-26T12:08:00.000Z'),
+      },
+      expected: { kind: 'wait', detail: expect.stringContaining('cooldown until 2026-11-26T12:23:00.000Z') },
+    },
+    {
+      name: 'after the cooldown the next attempt starts',
+      observation: failing(),
+      items: {
+        incident: incident({ lastOutcome: 'failed', lastOutcomeAttempt: 1 }),
+        lock: null,
+        budget: budget(['2026-11-26T11:40:00.000Z'], '2026-11-26T11:50:00.000Z'),
+      },
+      expected: { kind: 'advance', attempt: 2 },
+    },
+    {
+      name: 'a spent budget still gets one attempt, which reports "exhausted"',
+      observation: failing(),
+      items: {
+        incident: incident({ lastOutcome: 'failed', lastOutcomeAttempt: 1 }),
+        lock: null,
+        budget: budget(
+          ['2026-11-26T11:00:00.000Z', '2026-11-26T11:30:00.000Z', '2026-11-26T12:01:07.000Z'],
+          '2026-11-26T12:05:00.000Z',
+        ),
+      },
+      expected: { kind: 'advance', attempt: 2 },
+    },
+    {
+      name: 'once "exhausted" was reported, no tick starts another attempt until the budget frees',
+      observation: failing(),
+      items: {
+        incident: incident({ attempt: 2, lastOutcome: 'exhausted', lastOutcomeAttempt: 2 }),
+        lock: null,
+        budget: budget(
+          ['2026-11-26T11:00:00.000Z', '2026-11-26T11:30:00.000Z', '2026-11-26T12:01:07.000Z'],
+          null,
+        ),
+      },
+      expected: { kind: 'wait', detail: expect.stringContaining('possible after 2026-11-27T11:00:00.000Z') },
+    },
+    {
+      name: 'a healthy tick with no remediation running counts towards closing',
+      observation: healthy,
+      items: {
+        incident: incident({ lastOutcome: 'failed', lastOutcomeAttempt: 1 }),
+        lock: null,
+        budget: null,
+      },
+      expected: { kind: 'healthy-tick', healthyTicks: 1, close: false },
+    },
+    {
+      name: 'verifySamples healthy ticks in a row close the incident',
+      observation: healthy,
+      items: { incident: incident({ healthyTicks: 1 }), lock: null, budget: null },
+      expected: { kind: 'healthy-tick', healthyTicks: 2, close: true },
+    },
+    {
+      name: 'a healthy tick while a remediation holds the lock leaves the closing to it',
+      observation: healthy,
+      items: { incident: incident(), lock: lock('home-to-west-alarm-20261126T120105', 600), budget: null },
+      expected: { kind: 'none' },
+    },
+    {
+      name: 'a collection failure is no evidence either way',
+      observation: { ...failing(), state: 'unknown', severity: null },
+      items: { incident: null, lock: null, budget: null },
+      expected: { kind: 'none' },
+    },
+  ];
+  it.each(cases)('$name', ({ observation, items, expected }) => {
+    expect(decideStart(observation, items, SETTINGS, NOW)).toMatchObject(expected);
+  });
+});
+
+describe('observeTick', () => {
+  const config = twoLinkConfig();
+  const tunnels = (west: number, eu: number | null) => ({
+    ok: true as const,
+    result: {
+      checkedAt: '2026-11-26T12:10:02.000Z',
+      links: [
+        { link: 'home-to-west', ok: true, tunnelsUp: west, tunnelsTotal: 2, minTunnelsUp: 1 },
+        eu === null
+          ? { link: 'home-to-eu', ok: false, error: { name: 'Throttling', message: 'slow down' } }
+          : { link: 'home-to-eu', ok: true, tunnelsUp: eu, tunnelsTotal: 4, minTunnelsUp: 2 },
+      ],
+    },
+  });
+  const canary = (westAnswered: boolean[], euAnswered: boolean[]) => [
+    {
+      ok: true as const,
+      result: {
+        links: [
+          { link: 'home-to-west', targets: westAnswered.map((reachable) => ({ reachable })) },
+          { link: 'home-to-eu', targets: euAnswered.map((reachable) => ({ reachable })) },
+        ],
+      },
+    },
+  ];
+
+  it('fails a link below minTunnelsUp or whose canary fails, at the check time', () => {
+    const [west, eu] = observeTick(config.links, tunnels(0, 4), canary([true], [false]), NOW);
+    expect(west).toMatchObject({
+      state: 'failing',
+      severity: 'outage',
+      at: new Date('2026-11-26T12:10:02.000Z'),
+    });
+    expect(eu).toMatchObject({ state: 'failing', severity: 'outage' });
+  });
+
+  it('calls fewer than all tunnels but at least minTunnelsUp "redundancy lost": healthy, never an outage', () => {
+    const [west, eu] = observeTick(config.links, tunnels(1, 3), canary([true], [true]), NOW);
+    expect(west).toMatchObject({ state: 'healthy', severity: 'redundancy-lost' });
+    expect(eu).toMatchObject({ state: 'healthy', severity: 'redundancy-lost' });
+  });
+
+  it('leaves a link whose tunnels could not be read, with a passing canary, unknown', () => {
+    const [, eu] = observeTick(config.links, tunnels(2, null), canary([true], [true]), NOW);
+    expect(eu).toMatchObject({ state: 'unknown', severity: null });
+  });
+
+  it('leaves a link whose canary could not run, with tunnels up, unknown', () => {
+    const failed = [{ ok: false as const, links: ['home-to-west', 'home-to-eu'], error: 'Lambda.Unknown' }];
+    const [west] = observeTick(config.links, tunnels(2, 4), failed, NOW);
+    expect(west).toMatchObject({ state: 'unknown' });
   });
 });
 
 describe('the start-remediation handler', () => {
+  const dynamo = mockClient(DynamoDBClient);
+  const sfn = mockClient(SFNClient);
+  mockClient(CloudWatchClient);
+  const context = localLambdaContext('arn:aws:lambda:us-east-1:111111111111:function:start-remediation');
+  const invoke = (event: unknown) => handler(event, context) as Promise<StartResult>;
+  const STATE_MACHINE = 'arn:aws:states:us-east-1:111111111111:stateMachine:vpn-guard-remediation';
+  const monitorEvent = {
+    source: 'monitor',
+    tunnels: {
+      ok: true,
+      result: {
+        checkedAt: '2026-11-26T12:01:05.300Z',
+        links: [
+          { link: 'home-to-west', ok: true, tunnelsUp: 0, tunnelsTotal: 2, minTunnelsUp: 1 },
+          { link: 'home-to-eu', ok: true, tunnelsUp: 4, tunnelsTotal: 4, minTunnelsUp: 2 },
+        ],
+      },
+    },
+    canaries: [
+      {
+        ok: true,
+        result: {
+          links: [
+            { link: 'home-to-west', targets: [{ reachable: false }] },
+            { link: 'home-to-eu', targets: [{ reachable: true }] },
+          ],
+        },
+      },
+    ],
+  };
+
   beforeEach(() => {
-    cloudWatch.reset();
+    dynamo.reset();
     sfn.reset();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-26T12:01:06.000Z'));
     vi.stubEnv('VPN_GUARD_CONFIG', JSON.stringify(twoLinkConfig()));
     vi.stubEnv('REMEDIATION_STATE_MACHINE_ARN', STATE_MACHINE);
+    vi.stubEnv('LOCK_TABLE_NAME', 'locks');
   });
-  afterEach(() => vi.unstubAllEnvs());
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllEnvs();
+  });
 
-  it("after a tick, reads every link's Unhealthy composite and starts the one in ALARM", async () => {
+  it("opens the failing link's incident (conditional put) and starts attempt 1 from the tick's own figures", async () => {
     // Prepare
-    cloudWatch.on(DescribeAlarmsCommand).resolves({
-      CompositeAlarms: [
-        {
-          AlarmName: 'VpnGuard-home-to-west-Unhealthy',
-          StateValue: 'ALARM',
-          StateTransitionedTimestamp: ENTERED,
-          StateUpdatedTimestamp: new Date('2026-11-26T12:03:00Z'),
-        },
-        { AlarmName: 'VpnGuard-home-to-eu-Unhealthy', StateValue: 'OK', StateTransitionedTimestamp: ENTERED },
-      ],
-    });
-    sfn.on(StartExecutionCommand).resolves({
-      executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:home-to-west-alarm-20261126T115800`,
-      startDate: new Date(),
-    });
+    dynamo.on(GetItemCommand).resolves({});
+    dynamo.on(PutItemCommand).resolves({});
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: `${ARN}home-to-west-alarm-20261126T120105`, startDate: new Date() });
+    // Act
+    const result = await invoke(monitorEvent);
+    // Assess
+    const [put] = dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(put?.ConditionExpression).toBe('attribute_not_exists(#pk) OR #status = :closed');
+    expect(put?.Item?.pk).toEqual({ S: 'incident#home-to-west' });
+    expect(put?.Item?.startedAt).toEqual({ S: '2026-11-26T12:01:05Z' });
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        stateMachineArn: STATE_MACHINE,
+        name: 'home-to-west-alarm-20261126T120105',
+        input: attemptInput('home-to-west', '2026-11-26T12:01:05Z', 1),
+      },
+    ]);
+    expect(result.decisions.map((d) => [d.link, d.decision])).toEqual([
+      ['home-to-west', 'opened'],
+      ['home-to-eu', 'none'],
+    ]);
+  });
+
+  it('follows the incident the other trigger opened first, with the same name and input', async () => {
+    // Prepare: the alarm rule's put loses the race to the Monitor's.
+    const opened = {
+      pk: { S: 'incident#home-to-west' },
+      link: { S: 'home-to-west' },
+      startedAt: { S: '2026-11-26T12:01:05Z' },
+      status: { S: 'open' },
+      attempt: { N: '1' },
+      executionName: { S: 'home-to-west-alarm-20261126T120105' },
+      attemptStartedAt: { S: '2026-11-26T12:01:05.900Z' },
+      healthyTicks: { N: '0' },
+    };
+    dynamo
+      .on(GetItemCommand, { Key: { pk: { S: 'incident#home-to-west' } } })
+      .resolvesOnce({})
+      .resolves({ Item: opened });
+    dynamo.on(GetItemCommand, { Key: { pk: { S: 'lock#home-to-west' } } }).resolves({});
+    dynamo.on(GetItemCommand, { Key: { pk: { S: 'budget#home-to-west' } } }).resolves({});
+    dynamo.on(PutItemCommand).rejects(
+      Object.assign(new Error('The conditional request failed'), {
+        name: 'ConditionalCheckFailedException',
+        Item: opened,
+      }),
+    );
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     // Act
     const result = await invoke({
-      source: 'monitor',
-      executionId: 'arn:aws:states:us-east-1:111111111111:execution:monitor:tick',
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      detail: {
+        alarmName: 'VpnGuard-home-to-west-Unhealthy',
+        state: { value: 'ALARM', timestamp: '2026-11-26T12:01:00.000+0000' },
+      },
     });
     // Assess
-    expect(cloudWatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input)).toEqual([
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
       {
-        AlarmNames: ['VpnGuard-home-to-west-Unhealthy', 'VpnGuard-home-to-eu-Unhealthy'],
-        AlarmTypes: ['CompositeAlarm'],
-        NextToken: undefined,
+        stateMachineArn: STATE_MACHINE,
+        name: 'home-to-west-alarm-20261126T120105',
+        input: attemptInput('home-to-west', '2026-11-26T12:01:05Z', 1),
       },
     ]);
-    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
-      { stateMachineArn: STATE_MACHINE, name: 'home-to-west-alarm-20261126T115800', input: WEST_INPUT },
+    expect(result.already).toEqual([
+      { link: 'home-to-west', executionName: 'home-to-west-alarm-20261126T120105' },
     ]);
-    expect(result.started).toEqual([
-      {
-        link: 'home-to-west',
-        executionName: 'home-to-west-alarm-20261126T115800',
-        executionArn: expect.stringContaining(':execution:'),
+  });
+
+  it('moves an ended attempt to the next with a conditional update, and names it -a2', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-11-26T12:30:00.000Z'));
+    dynamo.on(GetItemCommand).resolves({});
+    dynamo.on(GetItemCommand, { Key: { pk: { S: 'incident#home-to-west' } } }).resolves({
+      Item: {
+        link: { S: 'home-to-west' },
+        startedAt: { S: '2026-11-26T12:01:05Z' },
+        status: { S: 'open' },
+        attempt: { N: '1' },
+        executionName: { S: 'home-to-west-alarm-20261126T120105' },
+        attemptStartedAt: { S: '2026-11-26T12:01:06.000Z' },
+        lastOutcome: { S: 'failed' },
+        lastOutcomeAttempt: { N: '1' },
       },
-    ]);
-    expect(result.skipped).toEqual([
-      { link: 'home-to-eu', alarmName: 'VpnGuard-home-to-eu-Unhealthy', reason: 'Unhealthy alarm is OK' },
-    ]);
-  });
-
-  it("starts the very same execution from the alarm's EventBridge event", async () => {
-    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
-    await invoke(alarmEvent('VpnGuard-home-to-west-Unhealthy', 'ALARM', '2026-11-26T11:58:00.412+0000'));
-    expect(cloudWatch.calls()).toHaveLength(0);
-    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
-      { stateMachineArn: STATE_MACHINE, name: 'home-to-west-alarm-20261126T115800', input: WEST_INPUT },
-    ]);
-  });
-
-  it('counts ExecutionAlreadyExists as already started for this episode, not as an error', async () => {
-    sfn
-      .on(StartExecutionCommand)
-      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
-    const result = await invoke(
-      alarmEvent('VpnGuard-home-to-west-Unhealthy', 'ALARM', '2026-11-26T11:58:00.000+0000'),
-    );
-    expect(result).toEqual({
-      started: [],
-      already: [{ link: 'home-to-west', executionName: 'home-to-west-alarm-20261126T115800' }],
-      skipped: [],
     });
-  });
-
-  it('starts nothing for an alarm leaving ALARM or for a link whose remediation is off', async () => {
-    vi.stubEnv('VPN_GUARD_CONFIG', JSON.stringify(withRemediationOff(twoLinkConfig(), 'home-to-eu')));
-    const ok = await invoke(
-      alarmEvent('VpnGuard-home-to-west-Unhealthy', 'OK', '2026-11-26T12:20:00.000+0000'),
-    );
-    const off = await invoke(
-      alarmEvent('VpnGuard-home-to-eu-Unhealthy', 'ALARM', '2026-11-26T12:20:00.000+0000'),
-    );
-    expect(ok.skipped[0]?.reason).toBe('Unhealthy alarm is OK');
-    expect(off.skipped[0]?.reason).toBe('automatic remediation is disabled for this link');
-    expect(sfn.calls()).toHaveLength(0);
-  });
-
-  it('reports a link whose Unhealthy alarm does not exist', async () => {
-    cloudWatch.on(DescribeAlarmsCommand).resolves({ CompositeAlarms: [] });
-    const result = await invoke({ source: 'monitor' });
-    expect(result.skipped.map((s) => s.link)).toEqual(['home-to-west', 'home-to-eu']);
-    expect(sfn.calls()).toHaveLength(0);
-  });
-
-  it('turns throttling of DescribeAlarms or StartExecution into AwsThrottledError', async () => {
-    cloudWatch
-      .on(DescribeAlarmsCommand)
-      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
-    await expect(invoke({ source: 'monitor' })).rejects.toBeInstanceOf(AwsThrottledError);
-    sfn
-      .on(StartExecutionCommand)
-      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(
-      invoke(alarmEvent('VpnGuard-home-to-west-Unhealthy', 'ALARM', '2026-11-26T11:58:00.000+0000')),
-    ).rejects.toBeInstanceOf(AwsThrottledError);
-  });
-
-  it('tries every start and then fails naming the one that could not start', async () => {
-    cloudWatch.on(DescribeAlarmsCommand).resolves({
-      CompositeAlarms: ['home-to-west', 'home-to-eu'].map((link) => ({
-        AlarmName: `VpnGuard-${link}-Unhealthy`,
-        StateValue: 'ALARM',
-        StateTransitionedTimestamp: ENTERED,
-      })),
+    dynamo.on(UpdateItemCommand).resolves({});
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${ARN}x`, startDate: new Date() });
+    // Act
+    const result = await invoke({
+      ...monitorEvent,
+      tunnels: {
+        ...monitorEvent.tunnels,
+        result: { ...monitorEvent.tunnels.result, checkedAt: '2026-11-26T12:30:00.000Z' },
+      },
     });
-    sfn
-      .on(StartExecutionCommand, { name: 'home-to-west-alarm-20261126T115800' })
-      .rejects(
-        Object.assign(new Error('State Machine Does Not Exist'), { name: 'StateMachineDoesNotExist' }),
-      );
-    sfn
-      .on(StartExecutionCommand, { name: 'home-to-eu-alarm-20261126T115800' })
-      .resolves({ executionArn: 'arn:eu', startDate: new Date() });
-    await expect(invoke({ source: 'monitor' })).rejects.toMatchObject({
-      name: 'RemediationStartError',
-      message:
-        'could not start 1 remediation(s): home-to-west-alarm-20261126T115800: StartExecution home-to-west-alarm-20261126T115800: StateMachineDoesNotExist: State Machine Does Not Exist; started: home-to-eu-alarm-20261126T115800',
-    });
-    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(2);
+    // Assess
+    const [update] = dynamo.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    expect(update?.ConditionExpression).toBe(
+      '#startedAt = :startedAt AND #status = :open AND #attempt = :from',
+    );
+    expect(update?.ExpressionAttributeValues?.[':from']).toEqual({ N: '1' });
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.name).toBe(
+      'home-to-west-alarm-20261126T120105-a2',
+    );
+    expect(result.decisions[0]).toMatchObject({ decision: 'advanced', attempt: 2 });
   });
 });

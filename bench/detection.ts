@@ -1,0 +1,86 @@
+/**
+ * Time from a failure to the start of the fix, on the sandbox (simulated time, the sandbox's
+ * timings): the gateway dies at several offsets within the Monitor's minute, and for each we read
+ * when the Monitor's tick saw it, when the Remediation started (and by which trigger) and when its
+ * first change to the gateway (a mutating EC2/Auto Scaling call) was made. Target (issue 9, part 5):
+ * at most 90 s at the default 1-minute cadence. The worst case is a failure just after a tick: up to
+ * 60 s until the next tick, plus ConfirmUnhealthy's window. Lambda run times count as zero here
+ * (simulated time stands still while a handler runs); in AWS the tick's collection adds a few seconds.
+ */
+import { readFileSync } from 'node:fs';
+import { DEFAULT_TIMING, World } from '#sandbox/world/world.ts';
+
+/** The sandbox timings that shape detection, with what they stand for (sandbox/README.md). */
+export const DETECTION_TIMINGS: readonly { timing: string; seconds: number; source: string }[] = [
+  {
+    timing: 'tickOffsetSeconds',
+    seconds: DEFAULT_TIMING.tickOffsetSeconds,
+    source: 'EventBridge Scheduler rate(1 minute): the Monitor starts once a minute (config.schedule)',
+  },
+  {
+    timing: 'tunnelDownSeconds',
+    seconds: DEFAULT_TIMING.tunnelDownSeconds,
+    source: "dead-peer detection: AWS's tunnel reports DOWN this long after the gateway stops answering",
+  },
+  {
+    timing: 'alarmEvaluationOffsetSeconds',
+    seconds: DEFAULT_TIMING.alarmEvaluationOffsetSeconds,
+    source: 'CloudWatch evaluates the alarms once a minute (the backup trigger: 2 of 3 datapoints)',
+  },
+  {
+    timing: 'remediation.confirmSeconds (config)',
+    seconds: 30,
+    source: "ConfirmUnhealthy's re-probe window before acting (remediation ASL; 0 while it is not wired)",
+  },
+];
+
+export type DetectionRow = {
+  readonly 'failure at (s past :00)': number;
+  readonly 'seen by tick (s)': number | string;
+  readonly 'remediation started (s)': number | string;
+  readonly trigger: string;
+  readonly 'fix started (s)': number | string;
+  readonly 'within 90 s': string;
+};
+
+/** One run: the gateway dies `offset` seconds past a whole minute. */
+export async function benchDetection(offset: number): Promise<DetectionRow> {
+  const config = JSON.parse(readFileSync('scenarios/configs/one-link.json', 'utf8'));
+  const world = await World.create({ config });
+  try {
+    const failAt = 120 + offset;
+    world.at(failAt, 'gateway dies', () =>
+      world.inject({ type: 'gateway-instance-dies', link: 'home-to-west' }),
+    );
+    await world.runUntil(failAt + 8 * 60);
+    const failure = world.start + failAt * 1000;
+    const since = (at: number | undefined) =>
+      at === undefined ? 'never' : Math.round((at - failure) / 1000);
+    const first = world.remediations()[0];
+    const change = world.calls
+      .all()
+      .find(
+        (call) =>
+          call.at >= failure &&
+          call.mutating &&
+          !call.error &&
+          (call.service === 'ec2' || call.service === 'autoscaling') &&
+          call.caller?.machine === 'remediation',
+      );
+    // The first Monitor tick after the failure whose start-remediation call saw the link failing.
+    const seen = world.calls
+      .all()
+      .find((call) => call.at >= failure && call.caller?.functionId === 'start-remediation');
+    const fixSeconds = since(change?.at);
+    return {
+      'failure at (s past :00)': offset,
+      'seen by tick (s)': since(seen?.at),
+      'remediation started (s)': since(first?.startDate),
+      trigger: first?.startedBy ?? 'none',
+      'fix started (s)': fixSeconds,
+      'within 90 s': typeof fixSeconds === 'number' && fixSeconds <= 90 ? 'yes' : 'NO',
+    };
+  } finally {
+    await world.dispose();
+  }
+}
