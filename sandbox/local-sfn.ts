@@ -260,8 +260,14 @@ function nextRetryDelay(state: AslState, attempts: number[], error: unknown): nu
   for (let i = 0; i < retriers.length; i++) {
     const retrier = retriers[i];
     if (!retrier) continue;
+    // States.TaskFailed matches every error of a Task but States.Timeout
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). The
+    // library only knows its own timeout class: the ASLs use no States.TaskFailed today.
     const matches = retrier.ErrorEquals.some(
-      (wanted) => wanted === name || wanted === 'States.ALL' || wanted === 'States.TaskFailed',
+      (wanted) =>
+        wanted === name ||
+        wanted === 'States.ALL' ||
+        (wanted === 'States.TaskFailed' && name !== 'States.Timeout'),
     );
     if (!matches) continue;
     const done = attempts[i] ?? 0;
