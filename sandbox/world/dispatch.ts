@@ -1,6 +1,6 @@
 /**
- * The world's side of the SDK seam (mocks.ts): every AWS call is recorded, checked against the
- * command faults, and served by the service model of its command. A command the world does not
+ * The world's side of the SDK seam (mocks.ts): every AWS call is recorded, authorized against the
+ * deployed IAM policies of its caller (sandbox/iam), checked against the command faults, and served by the service model of its command. A command the world does not
  * model fails with UnmodelledCommandError and is recorded as a world error: it never pretends to
  * succeed. A mutating call that succeeded makes the world re-derive its links.
  */
@@ -29,6 +29,9 @@ export class AwsDispatcher {
       mutating: MUTATING_COMMANDS.has(command),
     });
     try {
+      // IAM first (docs/notes/iam.md): a denied call changes nothing and meets no fault; an allowed
+      // EC2 DryRun then reaches the model, which answers DryRunOperation.
+      this.world.iam.authorizeCall(service, command, region, input, record.caller);
       this.faults.check(service, command, region, input);
       const output = this.serve(service, command, region, input);
       if (record.mutating) this.world.changed();
