@@ -213,7 +213,19 @@ export class IamAuthorizer {
    */
   revoke(revocation: Revocation): void {
     this.revoked.push(revocation);
+    // Binding applies every revocation so far; once bound, apply this one now.
     if (this.bound) this.applyRevocation(revocation);
+    else this.deployment();
+  }
+
+  /**
+   * Rewrites the statements of `principal`'s role (see {@link Revocation} for the names): for a
+   * test that puts back a grant as an older product had it, say.
+   */
+  narrow(principal: string, rewrite: (statements: readonly SourcedStatement[]) => SourcedStatement[]): void {
+    const roles = this.principalRoles(this.deployment(), principal);
+    if (roles.length === 0) throw new WorldError(`narrow: no principal ${principal} in the deployment`);
+    for (const role of roles) role.statements = rewrite(role.statements);
   }
 
   private applyRevocation({ principal, action }: Revocation): void {

@@ -211,6 +211,8 @@ export class World {
       active = world;
       try {
         seedWorld(world.context, world.links, options.historyMinutes ?? 10);
+        // Bind the template to the seeded world now, so a template or revocation it cannot bind fails here.
+        if (world.iam.enabled) world.iam.deployment();
         await world.install();
       } catch (error) {
         await world.dispose();
