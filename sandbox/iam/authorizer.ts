@@ -23,10 +23,13 @@ import { awsError, type Service, WorldError } from '../world/aws-errors.ts';
 import type { CallerContext } from '../world/calls.ts';
 import type { Deployment, RolePrincipal } from './deployment.ts';
 import {
+  type AuthorizationRequest,
   actionMatches,
   type Decision,
   evaluate,
+  principalMatch,
   type RequestContext,
+  type RequestPrincipal,
   type SourcedStatement,
 } from './evaluate.ts';
 import { type ActionRequest, COMMAND_ROWS, type ResourceSpec, type RowWorld } from './requests.ts';
@@ -172,6 +175,8 @@ interface Denial {
   readonly decision: Extract<Decision, { allowed: false }>;
   readonly principal: RolePrincipal;
   readonly session: string;
+  /** Which policy decided the denial (for the message). */
+  readonly policy?: 'identity' | 'resource' | undefined;
 }
 
 export class IamAuthorizer {
@@ -337,23 +342,21 @@ export class IamAuthorizer {
       return error;
     }
     if (by.via === 'eventbridge') {
-      // Lambda's resource-based policy: a permission for events.amazonaws.com from a rule that
-      // targets the function (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html).
+      // Lambda's resource-based policy must let events.amazonaws.com invoke it for a rule that
+      // targets it (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html).
       const rules = deployment.rules.filter((rule) => rule.targets.includes(functionArn));
-      const allowed = deployment.lambdaPermissions.some(
-        (permission) =>
-          permission.functionArn === functionArn &&
-          permission.principal === 'events.amazonaws.com' &&
-          actionMatches(permission.action, 'lambda:InvokeFunction') &&
-          rules.some((rule) => permission.sourceArn === undefined || permission.sourceArn === rule.arn),
+      const reasons = rules.map((rule) =>
+        this.serviceDenial(
+          'events.amazonaws.com',
+          [{ action: 'lambda:InvokeFunction', resource: functionArn }],
+          {
+            arn: rule.arn,
+            account: this.options.account,
+          },
+        ),
       );
-      if (allowed) return undefined;
-      const error = new Error(
-        `The resource-based policy of ${functionArn} does not allow events.amazonaws.com to perform lambda:InvokeFunction` +
-          (rules.length === 0
-            ? ' (no rule of the stack targets it)'
-            : ` from ${rules.map((r) => r.arn).join(', ')}`),
-      );
+      if (reasons.some((reason) => reason === undefined)) return undefined;
+      const error = new Error(reasons[0] ?? `no EventBridge rule of the stack targets ${functionArn}`);
       error.name = 'AccessDeniedException';
       return error;
     }
@@ -409,15 +412,119 @@ export class IamAuthorizer {
       if (data.conditionKeys.includes('ec2:Region')) base['ec2:Region'] = region;
       for (const resource of this.resourcesOf(request, data)) {
         const context: RequestContext = { ...base, ...this.resourceContext(request.action, data, resource) };
-        const decision = evaluate(principal.statements, {
-          action: request.action,
-          resource: resource.arn,
-          context,
-        });
-        if (!decision.allowed) return { request, resource: resource.arn, decision, principal, session };
+        const question = { action: request.action, resource: resource.arn, context };
+        const who: RequestPrincipal = {
+          kind: 'role',
+          roleArn: principal.roleArn,
+          assumedRoleArn: this.assumedRoleArn(principal, session),
+          account: this.options.account,
+        };
+        const decision = this.decideSameAccount(principal.statements, resource.arn, who, question);
+        if (!decision.allowed) {
+          return { request, resource: resource.arn, decision, principal, session, policy: decision.policy };
+        }
       }
     }
     return undefined;
+  }
+
+  /**
+   * IAM's same-account evaluation with a resource-based policy (IAM User Guide, policy evaluation
+   * logic): an explicit deny in either policy denies; otherwise the identity-based policy OR a
+   * resource-based statement naming the principal allows. A statement naming the account root only
+   * delegates to the identity-based policy. KMS is stricter: no identity-based policy works unless
+   * the key policy allows the principal or delegates to the account (KMS Developer Guide, "Key
+   * policies": https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html).
+   */
+  private decideSameAccount(
+    identity: readonly SourcedStatement[],
+    arn: string,
+    who: RequestPrincipal,
+    question: AuthorizationRequest,
+  ): Decision & { policy?: 'identity' | 'resource' } {
+    const identityDecision = evaluate(identity, question);
+    const resourcePolicy = arn === '*' ? undefined : this.deployment().resourcePolicy(arn);
+    if (!resourcePolicy) return identityDecision;
+    const direct = resourcePolicy.filter((s) => principalMatch(s.statement, who) === 'direct');
+    const account = resourcePolicy.filter((s) => principalMatch(s.statement, who) === 'account');
+    const directDecision = evaluate(direct, question);
+    const accountDecision = evaluate(account, question);
+    for (const d of [directDecision, accountDecision]) {
+      if (!d.allowed && d.reason === 'explicit-deny') return { ...d, policy: 'resource' };
+    }
+    if (identityDecision.allowed === false && identityDecision.reason === 'explicit-deny')
+      return identityDecision;
+    const isKms = arn.split(':')[2] === 'kms';
+    if (directDecision.allowed) return directDecision;
+    if (isKms) {
+      if (!accountDecision.allowed) return { allowed: false, reason: 'implicit-deny', policy: 'resource' };
+      return identityDecision;
+    }
+    return identityDecision;
+  }
+
+  private assumedRoleArn(principal: RolePrincipal, session: string): string {
+    return `arn:aws:sts::${this.options.account}:assumed-role/${principal.roleName}/${session}`;
+  }
+
+  /**
+   * Whether the resource-based policies let an AWS service principal do `requests` on behalf of
+   * `source` (no identity-based policy applies to a service principal): the message of the first
+   * denial, or undefined when every request is allowed.
+   */
+  serviceDenial(
+    service: string,
+    requests: readonly { readonly action: string; readonly resource: string }[],
+    source: { readonly arn: string; readonly account: string },
+  ): string | undefined {
+    if (!this.options.enabled) return undefined;
+    const who: RequestPrincipal = { kind: 'service', service };
+    for (const { action, resource } of requests) {
+      const policy = this.deployment().resourcePolicy(resource) ?? [];
+      const decision = evaluate(
+        policy.filter((s) => principalMatch(s.statement, who) === 'direct'),
+        {
+          action,
+          resource,
+          context: {
+            'aws:SourceArn': source.arn,
+            'aws:SourceAccount': source.account,
+            'aws:SecureTransport': 'true',
+          },
+        },
+      );
+      if (!decision.allowed) {
+        const why = decision.reason === 'explicit-deny' ? 'explicitly denies' : 'does not allow';
+        return `the resource-based policy of ${resource} ${why} ${service} to perform ${action} for ${source.arn}`;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether an alarm's action may publish to `topicArn`: CloudWatch publishes as
+   * cloudwatch.amazonaws.com, so the topic policy must allow it, and for an encrypted topic the key
+   * policy must let it use the key (CloudWatch User Guide, "Amazon SNS topic encryption"; SNS
+   * Developer Guide, "Enable compatibility between event sources from AWS services and encrypted
+   * topics": https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). A topic without a
+   * policy is its owner's alone. Returns the denial's message, or undefined when allowed.
+   */
+  alarmNotificationDenial(alarmArn: string, topicArn: string): string | undefined {
+    if (!this.options.enabled) return undefined;
+    const key = this.deployment().topicKeys.get(topicArn);
+    return this.serviceDenial(
+      'cloudwatch.amazonaws.com',
+      [
+        { action: 'sns:Publish', resource: topicArn },
+        ...(key
+          ? [
+              { action: 'kms:GenerateDataKey', resource: key },
+              { action: 'kms:Decrypt', resource: key },
+            ]
+          : []),
+      ],
+      { arn: alarmArn, account: this.options.account },
+    );
   }
 
   /** The request's resources, checked against the reference: `*` for actions without resource types. */
@@ -479,9 +586,11 @@ export class IamAuthorizer {
     const { request, resource, decision, principal, session } = denial;
     const why =
       decision.reason === 'explicit-deny'
-        ? `with an explicit deny in an identity-based policy: ${principal.roleArn}`
-        : `because no identity-based policy allows the ${request.action} action`;
-    const user = `arn:aws:sts::${this.options.account}:assumed-role/${principal.roleName}/${session}`;
+        ? `with an explicit deny in a ${denial.policy === 'resource' ? 'resource-based' : 'identity-based'} policy`
+        : denial.policy === 'resource'
+          ? `because the resource-based policy of ${resource} does not allow it`
+          : `because no identity-based policy allows the ${request.action} action`;
+    const user = this.assumedRoleArn(principal, session);
     return `User: ${user} is not authorized to perform: ${request.action} on resource: ${resource} ${why}`;
   }
 

@@ -82,6 +82,11 @@ export class Deployment {
   readonly rules: { readonly arn: string; readonly targets: readonly string[] }[] = [];
   /** SNS topic ARN → the ARN of its KMS key, for encrypted topics. */
   readonly topicKeys = new Map<string, string>();
+  /**
+   * Resource-based policies by resource ARN: SNS topic policies, KMS key policies, and each
+   * Lambda function's permissions (AWS::Lambda::Permission, as the statements Lambda builds).
+   */
+  readonly resourcePolicies = new Map<string, SourcedStatement[]>();
 
   constructor(
     template: CfnTemplate,
@@ -168,7 +173,7 @@ export class Deployment {
       }
       case 'AWS::Lambda::Permission': {
         const functionName = String(this.resolve(props.FunctionName));
-        this.lambdaPermissions.push({
+        const permission: LambdaPermission = {
           logicalId,
           functionArn: functionName.startsWith('arn:')
             ? functionName
@@ -179,9 +184,21 @@ export class Deployment {
           ...(props.SourceAccount === undefined
             ? {}
             : { sourceAccount: String(this.resolve(props.SourceAccount)) }),
-        });
+        };
+        this.lambdaPermissions.push(permission);
         break;
       }
+      case 'AWS::SNS::TopicPolicy': {
+        for (const topic of (props.Topics as unknown[]) ?? []) {
+          this.addResourcePolicy(String(this.resolve(topic)), logicalId, props.PolicyDocument);
+        }
+        break;
+      }
+      case 'AWS::KMS::Key':
+        if (props.KeyPolicy !== undefined) {
+          this.addResourcePolicy(this.getAtt(logicalId, 'Arn'), logicalId, props.KeyPolicy);
+        }
+        break;
       case 'AWS::Events::Rule': {
         const targets = (props.Targets as { Arn: unknown }[] | undefined) ?? [];
         this.rules.push({
@@ -197,6 +214,41 @@ export class Deployment {
         }
         break;
     }
+  }
+
+  private addResourcePolicy(arn: string, policy: string, document: unknown): void {
+    const resolved = this.resolve(document) as { Statement?: PolicyStatement | PolicyStatement[] };
+    const statements = this.resourcePolicies.get(arn) ?? [];
+    for (const statement of [resolved.Statement ?? []].flat()) statements.push({ policy, statement });
+    this.resourcePolicies.set(arn, statements);
+  }
+
+  /**
+   * The resource-based policy of `arn`, if it has one. A function's is the statements Lambda makes
+   * of its permissions (AddPermission: principal, action, `aws:SourceArn` / `aws:SourceAccount`).
+   */
+  resourcePolicy(arn: string): readonly SourcedStatement[] | undefined {
+    const permissions = this.lambdaPermissions.filter((p) => p.functionArn === arn);
+    if (permissions.length === 0) return this.resourcePolicies.get(arn);
+    return permissions.map(
+      (p): SourcedStatement => ({
+        policy: p.logicalId,
+        statement: {
+          Effect: 'Allow',
+          Principal: { [p.principal.includes('.') ? 'Service' : 'AWS']: p.principal },
+          Action: p.action,
+          Resource: p.functionArn,
+          ...(p.sourceArn || p.sourceAccount
+            ? {
+                Condition: {
+                  ...(p.sourceArn ? { ArnLike: { 'aws:SourceArn': p.sourceArn } } : {}),
+                  ...(p.sourceAccount ? { StringEquals: { 'aws:SourceAccount': p.sourceAccount } } : {}),
+                },
+              }
+            : {}),
+        },
+      }),
+    );
   }
 
   /** A key id, key ARN or alias as SNS takes it, as the key's ARN. */

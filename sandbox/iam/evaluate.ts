@@ -31,6 +31,44 @@ export interface PolicyStatement {
   readonly Resource?: string | readonly string[];
   readonly NotResource?: string | readonly string[];
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, ConditionValue>>>>;
+  /** Resource-based policies only: who the statement is about. */
+  readonly Principal?: PrincipalElement;
+  readonly NotPrincipal?: PrincipalElement;
+}
+
+/** A policy's Principal element: `*`, or principals by kind (`AWS`, `Service`, ...). */
+export type PrincipalElement = '*' | Readonly<Record<string, string | readonly string[]>>;
+
+/** Who is asking, for matching the Principal element of resource-based policies. */
+export type RequestPrincipal =
+  | { readonly kind: 'service'; readonly service: string }
+  | {
+      readonly kind: 'role';
+      readonly roleArn: string;
+      readonly assumedRoleArn: string;
+      readonly account: string;
+    };
+
+/**
+ * How a resource-based statement's Principal names `who`: `direct` (the role, its session, the
+ * service, or `*`), `account` (the account, `arn:aws:iam::<acct>:root`: that delegates to the
+ * account's identity-based policies and grants nothing by itself), or not at all. IAM User Guide,
+ * "AWS JSON policy elements: Principal".
+ */
+export function principalMatch(
+  statement: PolicyStatement,
+  who: RequestPrincipal,
+): 'direct' | 'account' | false {
+  const element = statement.Principal;
+  if (element === undefined) return false;
+  if (element === '*') return 'direct';
+  const named = (kind: string) => list(element[kind]);
+  if (named('AWS').includes('*')) return 'direct';
+  if (who.kind === 'service') return named('Service').includes(who.service) ? 'direct' : false;
+  const aws = named('AWS');
+  if (aws.includes(who.roleArn) || aws.includes(who.assumedRoleArn)) return 'direct';
+  if (aws.some((p) => p === who.account || p.endsWith(`:iam::${who.account}:root`))) return 'account';
+  return false;
 }
 
 /** A statement together with where it came from (for messages and narrowing). */
@@ -81,6 +119,8 @@ export function statementApplies(statement: PolicyStatement, request: Authorizat
     conditionHolds(statement.Condition, request.context)
   );
 }
+
+// Matching ---------------------------------------------------------------------------------------
 
 const list = <T>(value: T | readonly T[] | undefined): readonly T[] =>
   value === undefined ? [] : Array.isArray(value) ? (value as readonly T[]) : [value as T];

@@ -11,7 +11,7 @@ import { cacheKey, lastTemplateSource, loadTemplate } from '#sandbox/iam/templat
 import { loadScenario } from '#sandbox/scenario/load.ts';
 import { runScenario } from '#sandbox/scenario/run.ts';
 import { type CallerContext, callerContext } from '#sandbox/world/calls.ts';
-import { ACCOUNT, HOME_REGION, World, type WorldOptions } from '#sandbox/world/world.ts';
+import { ACCOUNT, HOME_REGION, TOPIC_ARN, World, type WorldOptions } from '#sandbox/world/world.ts';
 import { linkAlarmName } from '#shared/alarm-names.ts';
 import { parseConfig } from '#shared/config.ts';
 
@@ -249,6 +249,83 @@ describe("the services' own deliveries", () => {
     expect(publish?.error?.message).toMatch(
       /is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:111111111111:key\//,
     );
+  });
+});
+
+describe('resource-based policies (topic, key, function)', () => {
+  const topicPolicy = (w: World) => {
+    const policy = w.iam.deployment().resourcePolicies.get(TOPIC_ARN);
+    if (!policy) throw new Error('the topic has no policy in the template');
+    return policy;
+  };
+  const keyPolicy = (w: World) => {
+    const key = w.iam.deployment().topicKeys.get(TOPIC_ARN);
+    const policy = key ? w.iam.deployment().resourcePolicies.get(key) : undefined;
+    if (!policy) throw new Error('the topic key has no policy in the template');
+    return policy;
+  };
+  const dryRunDrill = async (w: World) => {
+    const execution = w.startRemediation({ link: LINK, trigger: 'drill', dryRun: true });
+    await w.runUntilDone(execution);
+    return w.calls.filter({ command: 'Publish' });
+  };
+
+  it('delivers alarm notifications only while the topic policy lets cloudwatch.amazonaws.com publish', async () => {
+    // Act
+    const { result, world: w } = await runWith('gateway-instance-dies', (x) => {
+      const policy = topicPolicy(x);
+      policy.splice(
+        0,
+        policy.length,
+        ...policy.filter((s) => s.statement.Sid !== 'AllowThisAccountsAlarmsToPublish'),
+      );
+    });
+
+    // Assess
+    expect(result.notifications.filter((n) => n.kind === 'alarm')).toEqual([]);
+    expect(w.events.find((e) => e.message.startsWith('CloudWatch could not notify'))?.message).toContain(
+      'does not allow cloudwatch.amazonaws.com to perform sns:Publish',
+    );
+    // The product's own report (notify's role) is unaffected.
+    expect(result.notifications.filter((n) => n.kind === 'recovered')).toHaveLength(1);
+  });
+
+  it("lets an explicit deny in the topic policy win over notify's identity-based grant", async () => {
+    // Prepare
+    const w = await quietWorld();
+    topicPolicy(w).push({
+      policy: 'test',
+      statement: { Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: TOPIC_ARN },
+    });
+
+    // Act
+    const [publish] = await dryRunDrill(w);
+
+    // Assess
+    expect(publish?.error?.name).toBe('AuthorizationError');
+    expect(publish?.error?.message).toContain(
+      'is not authorized to perform: sns:Publish on resource: ' +
+        TOPIC_ARN +
+        ' with an explicit deny in a resource-based policy',
+    );
+  });
+
+  it("needs the key policy to delegate to IAM before notify's kms grant counts", async () => {
+    // Prepare
+    const w = await quietWorld();
+    const policy = keyPolicy(w);
+    policy.splice(
+      0,
+      policy.length,
+      ...policy.filter((s) => JSON.stringify(s.statement.Principal ?? '').includes(':root') === false),
+    );
+
+    // Act
+    const [publish] = await dryRunDrill(w);
+
+    // Assess
+    expect(publish?.error?.name).toBe('KMSAccessDenied');
+    expect(publish?.error?.message).toContain('because the resource-based policy of arn:aws:kms:');
   });
 });
 
