@@ -362,6 +362,18 @@ export const COMMAND_ROWS: Readonly<Record<string, CommandRow>> = {
   },
 
   // Step Functions -------------------------------------------------------------------------------
+  // A standard machine's execution (the `execution` resource type; EXPRESS executions are `express`).
+  ...Object.fromEntries(
+    ['GetExecutionHistory', 'StopExecution'].map((command) => [
+      `sfn:${command}`,
+      {
+        actions: [`states:${command}`],
+        requests: (i: { executionArn: string }) => [
+          { action: `states:${command}`, resources: [{ type: 'execution', arn: String(i.executionArn) }] },
+        ],
+      } satisfies CommandRow,
+    ]),
+  ),
   'sfn:StartExecution': {
     actions: ['states:StartExecution'],
     requests: (i) => [
