@@ -344,8 +344,19 @@ export class Deployment {
       case 'AWS::StepFunctions::StateMachine':
       case 'AWS::SNS::Topic':
         return this.getAtt(name, 'Arn');
-      case 'AWS::DynamoDB::Table':
-        return String(props.TableName ?? this.names.tableName);
+      case 'AWS::DynamoDB::Table': {
+        if (props.TableName !== undefined) return String(this.resolve(props.TableName));
+        // The world holds one table (the lock table): a second unnamed one would need its own mapping.
+        const unnamed = Object.values(this.resources).filter(
+          (r) => r.Type === 'AWS::DynamoDB::Table' && r.Properties?.TableName === undefined,
+        );
+        if (unnamed.length > 1) {
+          throw new DeploymentBindingError(
+            `the template has ${unnamed.length} unnamed DynamoDB tables; map ${name} to the world's table in sandbox/iam/deployment.ts`,
+          );
+        }
+        return this.names.tableName;
+      }
       case 'AWS::KMS::Key':
         return uuidOf(`${stackName}/${name}`);
       case 'AWS::CloudWatch::Alarm':
