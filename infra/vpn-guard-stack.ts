@@ -110,7 +110,6 @@ export class VpnGuardStack extends Stack {
       canaries: new Map(this.canaries.map((canary) => [canary.vpcId, canary.fn])),
       topic: this.alarmTopic.topic,
       topicKey: this.alarmTopic.key,
-      unhealthyAlarms: new Map([...linkAlarms].map(([name, alarms]) => [name, alarms.unhealthy])),
     });
 
     this.remediationWatch = new RemediationWatch(this, 'RemediationWatch', {

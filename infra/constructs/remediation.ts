@@ -4,7 +4,6 @@
  * start-remediation, and the Unhealthy alarm's EventBridge rule).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import type { CompositeAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -31,8 +30,6 @@ export interface RemediationProps {
   readonly canaries: ReadonlyMap<string, GuardFunction>;
   readonly topic: ITopic;
   readonly topicKey: IKey;
-  /** Every link's Unhealthy composite alarm, by link name. */
-  readonly unhealthyAlarms: ReadonlyMap<string, CompositeAlarm>;
 }
 
 export class Remediation extends Construct {
@@ -156,7 +153,6 @@ export class Remediation extends Construct {
       acknowledge(this.stateMachine.role, iam5('Resource', '*'), reason);
     }
 
-    const unhealthy = [...props.unhealthyAlarms.values()];
     this.startRemediation = new GuardFunction(this, 'StartRemediation', {
       functionId: 'start-remediation',
       config,
@@ -166,12 +162,23 @@ export class Remediation extends Construct {
       // Below the Monitor's 15 s Task timeout.
       timeout: Duration.seconds(12),
     });
+    // The Unhealthy alarms are composite alarms, which DescribeAlarms returns only to a permission
+    // scoped to "*" (a grant on their ARNs is refused with AccessDenied).
     this.startRemediation.addToPolicy(
       new PolicyStatement({
         sid: 'ReadUnhealthyAlarms',
         actions: ['cloudwatch:DescribeAlarms'],
-        resources: unhealthy.map((alarm) => alarm.alarmArn),
+        resources: ['*'],
       }),
+    );
+    this.startRemediation.acknowledgeWildcard(
+      'Resource',
+      '*',
+      'cloudwatch:DescribeAlarms (read-only) must be scoped to * to return composite alarms: "To use this ' +
+        'operation and return information about composite alarms, you must be signed on with the ' +
+        "cloudwatch:DescribeAlarms permission that is scoped to *. You can't return information about " +
+        'composite alarms if your permission has a narrower scope." ' +
+        '(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html)',
     );
     this.startRemediation.addToPolicy(
       new PolicyStatement({

@@ -56,6 +56,12 @@ export class AlarmActions {
 
   /** The alarm action: CloudWatch's notification of an ALARM or OK transition to the topic. */
   private notify(transition: AlarmTransition): void {
+    // CloudWatch publishes as its service principal: the topic and key policies must let it.
+    const denied = this.world.iam.alarmNotificationDenial(transition.alarmArn, TOPIC_ARN);
+    if (denied) {
+      this.world.emit('notification', `CloudWatch could not notify ${transition.alarmName}: ${denied}`);
+      return;
+    }
     const input = {
       TopicArn: TOPIC_ARN,
       Subject:

@@ -10,6 +10,8 @@ import type { Service } from './aws-errors.ts';
 export interface CallerContext {
   /** The function id (`gateway`, `ping-canary`, ...), or `harness` for the drill/test itself. */
   readonly functionId: string;
+  /** The invoked function's ARN (the world's), which tells apart functions sharing an id (canaries). */
+  readonly functionArn?: string;
   readonly invocationId: number;
   /** The Step Functions execution name the invocation belongs to, if any. */
   readonly executionName?: string;

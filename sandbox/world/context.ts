@@ -5,6 +5,7 @@
  */
 import type { Config } from '#shared/config.ts';
 import type { SimClock, TimerHandle } from '../clock.ts';
+import type { IamAuthorizer } from '../iam/authorizer.ts';
 import type { AutoScalingModel } from './autoscaling.ts';
 import type { CallLog } from './calls.ts';
 import type { CloudWatchModel } from './cloudwatch.ts';
@@ -50,6 +51,8 @@ export interface WorldContext {
   readonly sns: SnsModel;
   readonly sfn: SfnModel;
   readonly ssm: SsmModel;
+  /** IAM: authorizes the handlers' calls and the services' deliveries against the deployed policies. */
+  readonly iam: IamAuthorizer;
   /** Records a {@link WorldEvent} now. */
   emit(kind: WorldEvent['kind'], message: string, link?: string): void;
   /** Schedules `fire` `seconds` from now; what it throws becomes a world error. */

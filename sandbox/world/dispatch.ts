@@ -1,6 +1,6 @@
 /**
- * The world's side of the SDK seam (mocks.ts): every AWS call is recorded, checked against the
- * command faults, and served by the service model of its command. A command the world does not
+ * The world's side of the SDK seam (mocks.ts): every AWS call is recorded, authorized against the
+ * deployed IAM policies of its caller (sandbox/iam), checked against the command faults, and served by the service model of its command. A command the world does not
  * model fails with UnmodelledCommandError and is recorded as a world error: it never pretends to
  * succeed. A mutating call that succeeded makes the world re-derive its links.
  */
@@ -33,6 +33,9 @@ export class AwsDispatcher {
       ...(dryRun ? { dryRun } : {}),
     });
     try {
+      // IAM first (docs/notes/iam.md): a denied call changes nothing and meets no fault; an allowed
+      // EC2 DryRun then reaches the model, which answers DryRunOperation.
+      this.world.iam.authorizeCall(service, command, region, input, record.caller);
       this.faults.check(service, command, region, input);
       const output = this.serve(service, command, region, input);
       // The EC2 writes answer a dry run themselves after validating their input; a read validated

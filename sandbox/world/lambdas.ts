@@ -135,7 +135,10 @@ export class Lambdas {
     const entry = this.handlers.get(arn);
     if (!entry) throw new WorldError(`no function ${arn} in this world`);
     const invocationId = this.nextInvocationId();
-    const caller: CallerContext = { functionId: entry.id, invocationId, ...meta };
+    const caller: CallerContext = { functionId: entry.id, functionArn: arn, invocationId, ...meta };
+    // The invoking service must be allowed to (the state machine's role, the rule's permission).
+    const denied = this.world.iam.invokeDenial(arn, meta);
+    if (denied) throw denied;
     const label = `${entry.id}${meta.state ? ` (${meta.state})` : ''}${meta.executionName ? ` in ${meta.executionName}` : ''}`;
     const hit = meta.via === 'sfn' ? this.faults?.lambdaFault(entry.id, meta.state) : undefined;
     const run = async () => {

@@ -72,11 +72,18 @@ export class MonitorSchedule {
     const tick = (at: number) =>
       clock.scheduleAt(at, 'EventBridge Scheduler tick', () =>
         this.world.guarded(() => {
-          if (clock.now() >= this.pausedUntil) this.startExecution();
+          if (clock.now() >= this.pausedUntil) this.scheduledStart();
           tick(at + every);
         }),
       );
     tick(Math.ceil(this.world.start / MINUTE) * MINUTE + this.world.timing.tickOffsetSeconds * 1000);
+  }
+
+  /** The schedule's delivery: StartExecution with the schedule's role, which IAM must allow. */
+  private scheduledStart(): void {
+    const denied = this.world.iam.schedulerDenial(this.world.sfn.machine('monitor').arn);
+    if (denied) this.world.emit('trigger', `EventBridge Scheduler could not start the Monitor: ${denied}`);
+    else this.startExecution();
   }
 
   /** The schedule starts nothing until `until` (simulated epoch ms; Infinity: for good). */

@@ -26,6 +26,13 @@
 import { type CompositeAlarmSpec, monitorExecutionAlarmSpecs } from '#infra/alarm-specs.ts';
 import { type Config, parseConfig } from '#shared/config.ts';
 import { installSimulatedDate, SimClock, type TimerHandle } from '../clock.ts';
+import {
+  createAuthorizer,
+  type IamAuthorizer,
+  type IamOptions,
+  type PreparedIam,
+  prepareIam,
+} from '../iam/world-iam.ts';
 import { AlarmActions } from './alarm-actions.ts';
 import { AutoScalingModel } from './autoscaling.ts';
 import { WorldError } from './aws-errors.ts';
@@ -88,6 +95,12 @@ export interface WorldOptions {
   /** Minutes of healthy monitor history seeded before the start (default 10). */
   readonly historyMinutes?: number;
   readonly onEvent?: (event: WorldEvent) => void;
+  /**
+   * IAM (default: enforced): every call a handler makes, and the services' deliveries, are
+   * authorized against the policies the stack synthesizes for this config. `revoke` narrows a
+   * grant (to prove a check can fail).
+   */
+  readonly iam?: IamOptions;
 }
 
 let active: World | undefined;
@@ -106,6 +119,8 @@ export class World {
   readonly sns: SnsModel;
   readonly sfn: SfnModel;
   readonly ssm: SsmModel;
+  /** IAM in the loop (sandbox/iam): the deployed policies of every caller. */
+  readonly iam: IamAuthorizer;
   readonly events: WorldEvent[] = [];
   /** Faults applied so far (with their simulated times), for time-to-detect. */
   readonly faults: { readonly at: number; readonly fault: Fault }[] = [];
@@ -124,7 +139,13 @@ export class World {
   private readonly options: WorldOptions;
   private disposed = false;
 
-  private constructor(options: WorldOptions, config: Config, hosts: RemoteHost[][], start: number) {
+  private constructor(
+    options: WorldOptions,
+    config: Config,
+    hosts: RemoteHost[][],
+    start: number,
+    iam: PreparedIam | undefined,
+  ) {
     this.options = options;
     this.config = config;
     this.timing = mergeTiming(options.timing);
@@ -155,6 +176,7 @@ export class World {
     this.sfn = new SfnModel((machine, name, input, startedBy) =>
       this.executions.launch(machine, name, input, startedBy),
     );
+    this.iam = createAuthorizer(iam, this, options.iam);
     this.context = {
       clock: this.clock,
       config,
@@ -169,6 +191,7 @@ export class World {
       sns: this.sns,
       sfn: this.sfn,
       ssm: this.ssm,
+      iam: this.iam,
       emit: (kind, message, link) => this.emit(kind, message, link),
       after: (seconds, label, fire) => this.after(seconds, label, fire),
       guarded: (fire) => this.guarded(fire),
@@ -199,13 +222,17 @@ export class World {
     if (!Number.isFinite(start)) throw new WorldError(`start ${String(options.start)} is not a date`);
     const hosts: RemoteHost[][] = [];
     try {
+      // The deployed template is the config's as validated (the loopback targets do not change policies).
+      const iam = await prepareIam(base, options.iam);
       const config = await startRemoteHosts(base, options.remoteHosts !== false, hosts);
-      const world = new World(options, config, hosts, start);
+      const world = new World(options, config, hosts, start, iam);
       active = world;
       try {
         seedWorld(world.context, world.links, options.historyMinutes ?? 10);
         world.sns.subscribeFromConfig(TOPIC_ARN, config);
         world.seedStackAlarms();
+        // Bind the template to the seeded world now, so a template or revocation it cannot bind fails here.
+        if (world.iam.enabled) world.iam.deployment();
         await world.install();
       } catch (error) {
         await world.dispose();

@@ -77,6 +77,8 @@ const ALLOWED_ON_ANY_RESOURCE = new Set([
   'ec2:DescribeAddresses',
   'ec2:DescribeRouteTables',
   'autoscaling:DescribeAutoScalingGroups',
+  // Composite alarms are returned only to a DescribeAlarms permission scoped to "*" (API_DescribeAlarms).
+  'cloudwatch:DescribeAlarms',
   // Only with a condition (checked below).
   'ec2:DescribeVpnConnections',
   'cloudwatch:PutMetricData',
@@ -180,7 +182,7 @@ describe('ping-canary', () => {
 });
 
 describe('start-remediation', () => {
-  it('may only read the Unhealthy alarms, keep the incident items of the lock table and start the Remediation machine', () => {
+  it('may only read alarms, keep the incident items of the lock table and start the Remediation machine', () => {
     const role = stack.remediation.startRemediation.role;
     expect(actionSet(role)).toEqual([
       'cloudwatch:DescribeAlarms',
@@ -190,9 +192,15 @@ describe('start-remediation', () => {
       'states:StartExecution',
     ]);
     expect(statementFor(role, 'dynamodb:PutItem').Resource).toEqual(arnOf(stack.remediation.lockTable));
-    expect(resourcesOf(statementFor(role, 'cloudwatch:DescribeAlarms'))).toEqual(
-      config.links.map((link) => arnOf(defined(stack.linkAlarms.get(link.name), link.name).unhealthy)),
-    );
+    // The Unhealthy alarms are composite: DescribeAlarms returns them only to a grant scoped to "*"
+    // ("You can't return information about composite alarms if your permission has a narrower scope").
+    expect(statementFor(role, 'cloudwatch:DescribeAlarms').Resource).toEqual('*');
+    for (const link of config.links) {
+      expect(
+        template.toJSON().Resources[logicalId(defined(stack.linkAlarms.get(link.name), link.name).unhealthy)]
+          .Type,
+      ).toBe('AWS::CloudWatch::CompositeAlarm');
+    }
     expect(statementFor(role, 'states:StartExecution').Resource).toEqual({
       Ref: logicalId(stack.remediation.stateMachine),
     });
