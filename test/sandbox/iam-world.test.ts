@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { localFunctionArn } from '#infra/asl.ts';
 import { IamModelError } from '#sandbox/iam/authorizer.ts';
 import { cacheKey, lastTemplateSource, loadTemplate } from '#sandbox/iam/template.ts';
+import { localLambdaContext } from '#sandbox/local-sfn.ts';
 import { loadScenario } from '#sandbox/scenario/load.ts';
 import { runScenario } from '#sandbox/scenario/run.ts';
 import { type CallerContext, callerContext } from '#sandbox/world/calls.ts';
@@ -164,19 +165,20 @@ describe('DescribeAlarms and composite alarms (API_DescribeAlarms)', () => {
     ]);
   });
 
-  it('fails every Monitor tick under the old narrow grant (the defect the review found)', async () => {
-    // Prepare
-    const w = await quietWorld({ monitor: true });
+  it("fails start-remediation's alarm lookup under the old narrow grant (the defect the review found)", async () => {
+    // Prepare: the Monitor branch without the tick's figures reads the Unhealthy composites.
+    const w = await quietWorld();
     narrowToAlarmArn(w);
+    const { handler } = await import('#functions/start-remediation/handler.ts');
+    const context = localLambdaContext(startRemediation.functionArn ?? '');
 
     // Act
-    await w.runUntil(185);
+    const started = callerContext.run(startRemediation, () => handler({ source: 'monitor' }, context));
 
     // Assess
-    const ticks = w.monitorExecutions();
-    expect(ticks.length).toBeGreaterThanOrEqual(3);
-    expect(ticks.every((tick) => tick.status === 'FAILED')).toBe(true);
-    expect(w.calls.filter({ command: 'DescribeAlarms', error: 'AccessDenied' }).length).toBe(ticks.length);
+    await expect(started).rejects.toThrow(/cloudwatch:DescribeAlarms/);
+    expect(w.calls.filter({ command: 'DescribeAlarms', error: 'AccessDenied' }).length).toBeGreaterThan(0);
+    expect(w.calls.filter({ command: 'StartExecution' })).toEqual([]);
   });
 });
 
@@ -197,8 +199,9 @@ describe("the services' own deliveries", () => {
     expect(failed?.cause).toMatch(
       /assumed-role\/VpnGuard-RemediationStateMachineRole[^/]+\/.+ is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:111111111111:function:vpn-guard-remediation-guard because no identity-based policy allows/,
     );
-    // No function ran, so no function made a call.
-    expect(w.calls.filter({ executionName: execution.name })).toEqual([]);
+    // No Task function ran, so the execution made no call (the status-change rule's notify, which
+    // reports the failed execution afterwards, is not one of its Tasks).
+    expect(w.calls.filter({ executionName: execution.name, machine: 'remediation' })).toEqual([]);
   });
 
   it("starts no Monitor when the schedule's role may not StartExecution", async () => {
