@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { parseConfig } from '#shared/config.ts';
 import { dashboardMonthlyUsd, monthlyCost } from './cost-model.ts';
 import { benchDetection, DETECTION_TIMINGS } from './detection.ts';
-import { benchDatums, benchProbe, benchScenario } from './workloads.ts';
+import { benchDatums, benchProbe, benchScenario, distinctLinks } from './workloads.ts';
 
 function table(rows: Record<string, string | number>[]): void {
   console.table(rows);
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const ten = parseConfig(
     {
       ...JSON.parse(readFileSync('config/example.json', 'utf8')),
-      links: Array.from({ length: 10 }, (_, i) => ({ ...example.links[0], name: `link-${i}` })),
+      links: distinctLinks(example.links[0], 10),
     },
     '10 links',
   );

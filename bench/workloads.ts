@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { TunnelCheckResult } from '#functions/check-tunnel/types.ts';
 import { probeTcp } from '#functions/ping-canary/probe.ts';
 import { batches, tickDatums } from '#functions/publish-metric/datums.ts';
-import { parseConfig } from '#shared/config.ts';
+import { type LinkConfig, parseConfig } from '#shared/config.ts';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -21,15 +21,34 @@ function timings(label: string, samples: number[], extra: Record<string, string 
   };
 }
 
+/**
+ * `count` copies of one link, each with its own name, gateway group, Elastic IP, VPN connection
+ * and remote CIDR (config validation refuses links that share them).
+ */
+export function distinctLinks<T extends { name: string; gateway: object; vpn: object }>(
+  link: T,
+  count: number,
+): T[] {
+  const hex = (i: number) => i.toString(16).padStart(17, '0');
+  return Array.from({ length: count }, (_, i) => ({
+    ...link,
+    name: `link-${i}`,
+    gateway: {
+      ...link.gateway,
+      autoScalingGroupName: `vpn-gateway-${i}`,
+      elasticIpAllocationId: `eipalloc-${hex(i)}`,
+      remoteCidrs: [`10.${64 + Math.floor(i / 256)}.${i % 256}.0/24`],
+    },
+    vpn: { ...link.vpn, vpnConnectionIds: [`vpn-${hex(i)}`] },
+  }));
+}
+
 /** Building and batching the datums of one tick for `links` links. */
 export async function benchDatums(links: number, runs: number) {
   const base = JSON.parse(
     await import('node:fs').then((fs) => fs.readFileSync('config/example.json', 'utf8')),
   );
-  const config = parseConfig(
-    { ...base, links: Array.from({ length: links }, (_, i) => ({ ...base.links[0], name: `link-${i}` })) },
-    'bench',
-  );
+  const config = parseConfig({ ...base, links: distinctLinks(base.links[0], links) }, 'bench');
   const result: TunnelCheckResult = {
     checkedAt: new Date().toISOString(),
     links: config.links.map((link) => ({
