@@ -25,10 +25,8 @@ function timings(label: string, samples: number[], extra: Record<string, string 
  * `count` copies of one link, each with its own name, gateway group, Elastic IP, VPN connection
  * and remote CIDR (config validation refuses links that share them).
  */
-export function distinctLinks<T extends { name: string; gateway: object; vpn: object }>(
-  link: T,
-  count: number,
-): T[] {
+export function distinctLinks(link: LinkConfig | undefined, count: number): LinkConfig[] {
+  if (!link) throw new Error('the config to copy has no link');
   const hex = (i: number) => i.toString(16).padStart(17, '0');
   return Array.from({ length: count }, (_, i) => ({
     ...link,
