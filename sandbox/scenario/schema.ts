@@ -200,7 +200,8 @@ const TimingSchema = z
         bootSeconds: z.number().nonnegative().optional(),
         shutdownSeconds: z.number().nonnegative().optional(),
         ipsecStartSeconds: z.number().nonnegative().optional(),
-        selfHealSeconds: z.number().nonnegative().optional(),
+        healthCheckIntervalSeconds: z.number().positive().optional(),
+        healthCheckGracePeriodSeconds: z.number().nonnegative().optional(),
       })
       .strict()
       .optional(),

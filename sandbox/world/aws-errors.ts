@@ -21,9 +21,10 @@ import {
   StateMachineDoesNotExist,
 } from '@aws-sdk/client-sfn';
 import { SNSServiceException } from '@aws-sdk/client-sns';
+import * as Ssm from '@aws-sdk/client-ssm';
 
 /** The AWS services the world serves (as the product's clients name them). */
-export const SERVICES = ['ec2', 'autoscaling', 'cloudwatch', 'dynamodb', 'sns', 'sfn'] as const;
+export const SERVICES = ['ec2', 'autoscaling', 'cloudwatch', 'dynamodb', 'sns', 'sfn', 'ssm'] as const;
 export type Service = (typeof SERVICES)[number];
 
 type Fault = 'client' | 'server';
@@ -37,7 +38,9 @@ const metadata = (httpStatusCode: number) => ({
 
 /** An AWS error of `service` with AWS's error `name`. */
 export function awsError(service: Service, name: string, message: string, fault: Fault = 'client'): Error {
-  const status = fault === 'server' ? (name.includes('Unavailable') ? 503 : 500) : 400;
+  // EC2 answers a dry run with HTTP 412 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+  const status =
+    fault === 'server' ? (name.includes('Unavailable') ? 503 : 500) : name === 'DryRunOperation' ? 412 : 400;
   const options = { name, message, $fault: fault, $metadata: metadata(status) };
   switch (service) {
     case 'ec2':
@@ -69,6 +72,16 @@ export function awsError(service: Service, name: string, message: string, fault:
         default:
           return new SFNServiceException(options);
       }
+    case 'ssm': {
+      // SSM's modelled exceptions (InvalidInstanceId, InvocationDoesNotExist, ...) by name, so
+      // `instanceof` works as with the real client; any other name as the base exception.
+      const Modelled = (Ssm as unknown as Record<string, unknown>)[name];
+      if (typeof Modelled === 'function' && Modelled.prototype instanceof Ssm.SSMServiceException) {
+        const Exception = Modelled as new (o: { message: string; $metadata: object }) => Error;
+        return new Exception({ message, $metadata: metadata(status) });
+      }
+      return new Ssm.SSMServiceException(options);
+    }
   }
 }
 
@@ -89,6 +102,8 @@ export const THROTTLING_ERROR: Readonly<Record<Service, string>> = {
   sns: 'Throttling',
   dynamodb: 'ProvisionedThroughputExceededException',
   sfn: 'ThrottlingException',
+  // https://docs.aws.amazon.com/systems-manager/latest/APIReference/CommonErrors.html
+  ssm: 'ThrottlingException',
 };
 
 /** The error each service answers when its API is unavailable (a 5xx). */
@@ -99,6 +114,8 @@ export const UNAVAILABLE_ERROR: Readonly<Record<Service, string>> = {
   sns: 'InternalError',
   dynamodb: 'InternalServerError',
   sfn: 'ServiceUnavailable',
+  // SSM's modelled 500 (e.g. API_SendCommand.html, Errors: InternalServerError).
+  ssm: 'InternalServerError',
 };
 
 /**

@@ -31,7 +31,10 @@ export interface CallRecord {
   /** Command name without the `Command` suffix, e.g. `AssociateAddress`. */
   readonly command: string;
   readonly input: unknown;
+  /** A mutating command that changed (or would have changed) something: false for a dry run. */
   readonly mutating: boolean;
+  /** The call asked for a dry run (`DryRun: true`, EC2). */
+  readonly dryRun?: boolean;
   readonly caller: CallerContext | null;
   error?: { readonly name: string; readonly message: string };
 }
@@ -39,10 +42,15 @@ export interface CallRecord {
 /** Commands that change something (every modelled one that is not a read). */
 export const MUTATING_COMMANDS: ReadonlySet<string> = new Set([
   'AssociateAddress',
+  'DisassociateAddress',
   'ModifyInstanceAttribute',
+  'ModifyNetworkInterfaceAttribute',
   'ReplaceRoute',
   'CreateRoute',
   'TerminateInstanceInAutoScalingGroup',
+  'CompleteLifecycleAction',
+  'RecordLifecycleActionHeartbeat',
+  'SendCommand',
   'PutMetricData',
   'PutItem',
   'UpdateItem',
@@ -52,7 +60,7 @@ export const MUTATING_COMMANDS: ReadonlySet<string> = new Set([
 ]);
 
 /** Services whose mutations change the gateway itself (what a dry run must never touch). */
-export const GATEWAY_SERVICES: ReadonlySet<Service> = new Set(['ec2', 'autoscaling']);
+export const GATEWAY_SERVICES: ReadonlySet<Service> = new Set(['ec2', 'autoscaling', 'ssm']);
 
 export class CallLog {
   private readonly records: CallRecord[] = [];

@@ -14,6 +14,7 @@ import type { IdFactory } from './ids.ts';
 import type { WorldTiming } from './settings.ts';
 import type { SfnModel } from './sfn.ts';
 import type { SnsModel } from './sns.ts';
+import type { SsmModel } from './ssm.ts';
 
 /** Something that happened in the world, for progress output and tests. */
 export interface WorldEvent {
@@ -48,6 +49,7 @@ export interface WorldContext {
   readonly dynamodb: DynamoDbModel;
   readonly sns: SnsModel;
   readonly sfn: SfnModel;
+  readonly ssm: SsmModel;
   /** Records a {@link WorldEvent} now. */
   emit(kind: WorldEvent['kind'], message: string, link?: string): void;
   /** Schedules `fire` `seconds` from now; what it throws becomes a world error. */

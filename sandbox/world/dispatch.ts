@@ -7,6 +7,7 @@
 import { awsError, type Service, UnmodelledCommandError, WorldError } from './aws-errors.ts';
 import { callerContext, MUTATING_COMMANDS } from './calls.ts';
 import type { WorldContext } from './context.ts';
+import { dryRunOperation } from './ec2.ts';
 import type { FaultInjector } from './fault-injection.ts';
 import { HOME_REGION } from './settings.ts';
 
@@ -20,17 +21,23 @@ export class AwsDispatcher {
   /** Records the call, applies the command faults, serves it; what the SDK client's `send` returns. */
   async dispatch(service: Service, command: string, region: string, input: unknown): Promise<unknown> {
     if (this.disposed()) throw new WorldError(`${service} ${command} called after the world was disposed`);
+    const dryRun = service === 'ec2' && (input as { DryRun?: unknown } | undefined)?.DryRun === true;
     const record = this.world.calls.record({
       at: this.world.clock.now(),
       service,
       region,
       command,
       input: structuredClone(input),
-      mutating: MUTATING_COMMANDS.has(command),
+      // A dry run changes nothing, whatever the command.
+      mutating: MUTATING_COMMANDS.has(command) && !dryRun,
+      ...(dryRun ? { dryRun } : {}),
     });
     try {
       this.faults.check(service, command, region, input);
       const output = this.serve(service, command, region, input);
+      // The EC2 writes answer a dry run themselves after validating their input; a read validated
+      // its input by being served, and answers the same.
+      if (dryRun) throw dryRunOperation();
       if (record.mutating) this.world.changed();
       return output;
     } catch (error) {
@@ -42,7 +49,7 @@ export class AwsDispatcher {
   }
 
   private serve(service: Service, command: string, region: string, input: unknown): unknown {
-    const { asg, cloudwatch, dynamodb, ec2, sfn, sns } = this.world;
+    const { asg, cloudwatch, dynamodb, ec2, sfn, sns, ssm } = this.world;
     // biome-ignore lint/suspicious/noExplicitAny: each command's input is typed by its model method
     const i = input as any;
     // CloudWatch, DynamoDB, SNS and Step Functions hold VPN Guard's resources in the home Region only.
@@ -58,8 +65,18 @@ export class AwsDispatcher {
     switch (`${service}:${command}`) {
       case 'ec2:DescribeVpnConnections':
         return ec2.describeVpnConnections(region, i);
+      case 'ec2:GetVpnTunnelReplacementStatus':
+        return ec2.getVpnTunnelReplacementStatus(region, i);
       case 'ec2:DescribeInstances':
         return ec2.describeInstances(region, i);
+      case 'ec2:DescribeNetworkInterfaces':
+        return ec2.describeNetworkInterfaces(region, i);
+      case 'ec2:ModifyNetworkInterfaceAttribute':
+        ec2.modifyNetworkInterfaceAttribute(region, i);
+        return {};
+      case 'ec2:DisassociateAddress':
+        ec2.disassociateAddress(region, i);
+        return {};
       case 'ec2:DescribeAddresses':
         return ec2.describeAddresses(region, i);
       case 'ec2:DescribeRouteTables':
@@ -79,6 +96,22 @@ export class AwsDispatcher {
         return asg.describeAutoScalingGroups(region, i);
       case 'autoscaling:TerminateInstanceInAutoScalingGroup':
         return asg.terminateInstanceInAutoScalingGroup(region, i);
+      case 'autoscaling:DescribeLifecycleHooks':
+        return asg.describeLifecycleHooks(region, i);
+      case 'autoscaling:DescribeInstanceRefreshes':
+        return asg.describeInstanceRefreshes(region, i);
+      case 'autoscaling:DescribeScalingActivities':
+        return asg.describeScalingActivities(region, i);
+      case 'autoscaling:CompleteLifecycleAction':
+        return asg.completeLifecycleAction(region, i);
+      case 'autoscaling:RecordLifecycleActionHeartbeat':
+        return asg.recordLifecycleActionHeartbeat(region, i);
+      case 'ssm:DescribeInstanceInformation':
+        return ssm.describeInstanceInformation(region, i);
+      case 'ssm:SendCommand':
+        return ssm.sendCommand(region, i);
+      case 'ssm:GetCommandInvocation':
+        return ssm.getCommandInvocation(region, i);
       case 'cloudwatch:PutMetricData':
         home();
         cloudwatch.putMetricData(i);

@@ -1,10 +1,18 @@
 /**
  * EC2, as much of it as VPN Guard touches, in every Region: instances (pending → running →
- * shutting-down → terminated, visible for an hour after), their primary network interfaces with
- * the source/dest check, Elastic IPs that follow AssociateAddress (AllowReassociation semantics, and
- * released from a terminated instance), route tables whose routes to a gone instance's interface
- * are `blackhole`, and Site-to-Site VPN connections with two tunnels each (status, outside IP,
- * status message, LastStatusChange).
+ * shutting-down → terminated, visible for an hour after; running → stopping → stopped), their
+ * network interfaces (one or several, by device index, each with its own source/dest check),
+ * Elastic IPs that follow AssociateAddress/DisassociateAddress (AllowReassociation semantics, and
+ * released from a terminated instance), route tables with their subnet associations (explicit, else
+ * the VPC's main table) whose routes to a gone interface are `blackhole`, and Site-to-Site VPN
+ * connections with two tunnels each (status, outside IP, status message, LastStatusChange, AWS's
+ * pending endpoint maintenance).
+ *
+ * Every modelled write takes `DryRun: true`: it validates its input and then answers
+ * `DryRunOperation` ("Request would have succeeded, but DryRun flag is set."), changing nothing
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/CommonParameters.html, DryRun; error code
+ * list https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html). Reads do the
+ * same in dispatch.ts. The IAM check that answers UnauthorizedOperation runs before (dispatch.ts).
  */
 import type {
   AssociateAddressCommandInput,
@@ -14,13 +22,21 @@ import type {
   DescribeAddressesCommandOutput,
   DescribeInstancesCommandInput,
   DescribeInstancesCommandOutput,
+  DescribeNetworkInterfacesCommandInput,
+  DescribeNetworkInterfacesCommandOutput,
   DescribeRouteTablesCommandInput,
   DescribeRouteTablesCommandOutput,
   DescribeVpnConnectionsCommandInput,
   DescribeVpnConnectionsCommandOutput,
+  DisassociateAddressCommandInput,
   Filter,
+  GetVpnTunnelReplacementStatusCommandInput,
+  GetVpnTunnelReplacementStatusCommandOutput,
   Instance,
+  InstanceNetworkInterface,
   ModifyInstanceAttributeCommandInput,
+  ModifyNetworkInterfaceAttributeCommandInput,
+  NetworkInterface,
   ReplaceRouteCommandInput,
   Route,
 } from '@aws-sdk/client-ec2';
@@ -29,15 +45,34 @@ import type { IdFactory } from './ids.ts';
 
 type Output<T> = Omit<T, '$metadata'>;
 
-export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated';
+export type InstanceStateName =
+  | 'pending'
+  | 'running'
+  | 'shutting-down'
+  | 'terminated'
+  | 'stopping'
+  | 'stopped';
 export type IpsecState = 'starting' | 'up' | 'dead' | 'never';
 
+/** InstanceState codes (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InstanceState.html). */
 const STATE_CODES: Record<InstanceStateName, number> = {
   pending: 0,
   running: 16,
   'shutting-down': 32,
   terminated: 48,
+  stopping: 64,
+  stopped: 80,
 };
+
+/** The answer of an allowed EC2 call made with `DryRun: true` (HTTP 412). */
+export function dryRunOperation(): Error {
+  return awsError('ec2', 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
+}
+
+/** Throws DryRunOperation when the call asked for a dry run (after its input was validated). */
+function dryRun(input: { DryRun?: boolean | undefined }): void {
+  if (input.DryRun === true) throw dryRunOperation();
+}
 
 export interface InstanceRecord {
   readonly instanceId: string;
@@ -45,6 +80,7 @@ export interface InstanceRecord {
   readonly vpcId: string;
   readonly subnetId: string;
   readonly availabilityZone: string;
+  /** The primary interface (device index 0). */
   readonly eniId: string;
   readonly privateIp: string;
   readonly launchedAt: number;
@@ -54,6 +90,8 @@ export interface InstanceRecord {
   stateReason?: string;
   /** Libreswan on the instance (a model: the real IPsec daemon is not run). */
   ipsec: IpsecState;
+  /** Whether restarting IPsec (through SSM) brings a dead Libreswan back (the `ipsec-dies` fault). */
+  ipsecRestartable: boolean;
 }
 
 export interface EniRecord {
@@ -62,7 +100,14 @@ export interface EniRecord {
   readonly vpcId: string;
   readonly subnetId: string;
   readonly privateIp: string;
+  readonly availabilityZone: string;
   instanceId: string | null;
+  /** eth0 = 0; meaningful while attached. */
+  deviceIndex: number;
+  readonly attachmentId: string;
+  readonly attachedAt: number;
+  /** Launch-time interfaces are deleted with the instance. */
+  readonly deleteOnTermination: boolean;
   sourceDestCheck: boolean;
   deleted: boolean;
 }
@@ -86,11 +131,29 @@ export interface RouteRecord {
   origin: 'CreateRouteTable' | 'CreateRoute';
 }
 
+/** A subnet association (explicit) or the main-table association of the VPC. */
+export interface RouteTableAssociationRecord {
+  readonly associationId: string;
+  /** Set for an explicit subnet association. */
+  readonly subnetId?: string;
+  readonly main: boolean;
+}
+
 export interface RouteTableRecord {
   readonly routeTableId: string;
   readonly region: string;
   readonly vpcId: string;
   readonly routes: RouteRecord[];
+  readonly associations: RouteTableAssociationRecord[];
+}
+
+/** AWS's endpoint maintenance of a tunnel (GetVpnTunnelReplacementStatus). */
+export interface TunnelMaintenanceRecord {
+  /** E.g. "Pending Tunnel Endpoint Replacement" while AWS has work to apply. */
+  pending?: string;
+  /** Epoch ms after which AWS applies it by itself. */
+  autoAppliedAfter?: number;
+  lastApplied?: number;
 }
 
 export interface TunnelRecord {
@@ -98,6 +161,7 @@ export interface TunnelRecord {
   status: 'UP' | 'DOWN';
   statusMessage: string;
   lastStatusChange: number;
+  maintenance: TunnelMaintenanceRecord;
 }
 
 export interface VpnConnectionRecord {
@@ -129,7 +193,12 @@ export class Ec2Model {
 
   // World-side operations (not API calls) ----------------------------------------------------
 
-  /** A new instance with a fresh primary interface (source/dest check on, as EC2 launches it). */
+  /**
+   * A new instance with `interfaces` fresh network interfaces (device indexes 0..n-1, deleted with
+   * the instance). EC2 creates every interface with source/dest check on ("enabled by default",
+   * https://docs.aws.amazon.com/vpc/latest/userguide/work-with-nat-instances.html#EIP_Disable_SrcDestCheck);
+   * `sourceDestCheckOff` lists the device indexes already turned off (the seeded, configured gateway).
+   */
   launchInstance(options: {
     region: string;
     vpcId: string;
@@ -138,36 +207,141 @@ export class Ec2Model {
     tags: Record<string, string>;
     state?: InstanceStateName;
     ipsec?: IpsecState;
-    sourceDestCheck?: boolean;
+    interfaces?: number;
+    sourceDestCheckOff?: readonly number[];
+    /** Epoch ms (default now): a seeded gateway was launched before the world started. */
+    launchedAt?: number;
   }): InstanceRecord {
     const instanceId = this.ids.next('i');
-    const eniId = this.ids.next('eni');
-    const privateIp = this.ids.privateIp();
-    this.enis.set(eniId, {
-      eniId,
-      region: options.region,
-      vpcId: options.vpcId,
-      subnetId: options.subnetId,
-      privateIp,
-      instanceId,
-      sourceDestCheck: options.sourceDestCheck ?? true,
-      deleted: false,
-    });
+    const launchedAt = options.launchedAt ?? this.now();
+    let primary: EniRecord | undefined;
+    for (let deviceIndex = 0; deviceIndex < (options.interfaces ?? 1); deviceIndex++) {
+      const eni = this.createInterface({
+        region: options.region,
+        vpcId: options.vpcId,
+        subnetId: options.subnetId,
+        availabilityZone: options.availabilityZone,
+        instanceId,
+        deviceIndex,
+        attachedAt: launchedAt,
+        deleteOnTermination: true,
+        sourceDestCheck: !(options.sourceDestCheckOff ?? []).includes(deviceIndex),
+      });
+      primary ??= eni;
+    }
+    if (!primary) throw new Error('an instance needs at least one network interface');
     const instance: InstanceRecord = {
       instanceId,
       region: options.region,
       vpcId: options.vpcId,
       subnetId: options.subnetId,
       availabilityZone: options.availabilityZone,
-      eniId,
-      privateIp,
-      launchedAt: this.now(),
+      eniId: primary.eniId,
+      privateIp: primary.privateIp,
+      launchedAt,
       tags: options.tags,
       state: options.state ?? 'pending',
       ipsec: options.ipsec ?? 'starting',
+      ipsecRestartable: true,
     };
     this.instances.set(instanceId, instance);
     return instance;
+  }
+
+  private createInterface(
+    options: Omit<EniRecord, 'eniId' | 'privateIp' | 'attachmentId' | 'deleted'>,
+  ): EniRecord {
+    const eniId = this.ids.next('eni');
+    const eni: EniRecord = {
+      ...options,
+      eniId,
+      privateIp: this.ids.privateIp(),
+      attachmentId: `eni-attach-${eniId.slice(4)}`,
+      deleted: false,
+    };
+    this.enis.set(eniId, eni);
+    return eni;
+  }
+
+  /** Creates and attaches one more interface (source/dest check on, deleted with the instance). */
+  attachNewInterface(instanceId: string, deviceIndex: number): EniRecord {
+    const instance = this.instances.get(instanceId);
+    if (!instance) throw new Error(`no instance ${instanceId}`);
+    return this.createInterface({
+      region: instance.region,
+      vpcId: instance.vpcId,
+      subnetId: instance.subnetId,
+      availabilityZone: instance.availabilityZone,
+      instanceId,
+      deviceIndex,
+      attachedAt: this.now(),
+      deleteOnTermination: true,
+      sourceDestCheck: true,
+    });
+  }
+
+  /** A new route table of the VPC with its local and internet routes only. */
+  createRouteTable(region: string, vpcId: string): RouteTableRecord {
+    const routeTableId = this.ids.next('rtb');
+    const table: RouteTableRecord = {
+      routeTableId,
+      region,
+      vpcId,
+      routes: [
+        { destination: '10.0.0.0/16', target: { kind: 'local' }, origin: 'CreateRouteTable' },
+        {
+          destination: '0.0.0.0/0',
+          target: { kind: 'gateway', gatewayId: `igw-${vpcId.slice(4)}` },
+          origin: 'CreateRoute',
+        },
+      ],
+      associations: [],
+    };
+    this.routeTables.set(routeTableId, table);
+    return table;
+  }
+
+  /** Removes a subnet's explicit association: it uses the VPC's main table again. */
+  dissociateSubnet(subnetId: string): void {
+    for (const table of this.routeTables.values()) {
+      const index = table.associations.findIndex((a) => a.subnetId === subnetId);
+      if (index >= 0) table.associations.splice(index, 1);
+    }
+  }
+
+  /** The interfaces attached to an instance, by device index. */
+  interfacesOf(instanceId: string): EniRecord[] {
+    return [...this.enis.values()]
+      .filter((e) => e.instanceId === instanceId && !e.deleted)
+      .sort((a, b) => a.deviceIndex - b.deviceIndex);
+  }
+
+  /** The instance's interface at `deviceIndex`, if any. */
+  interfaceAt(instanceId: string, deviceIndex: number): EniRecord | undefined {
+    return this.interfacesOf(instanceId).find((e) => e.deviceIndex === deviceIndex);
+  }
+
+  /** Moves a running instance to stopping (the caller schedules `finishStop`). */
+  beginStop(instanceId: string, reason: string): void {
+    const instance = this.instances.get(instanceId);
+    if (!instance || (instance.state !== 'running' && instance.state !== 'pending')) return;
+    instance.state = 'stopping';
+    instance.stateReason = reason;
+    instance.ipsec = 'dead';
+  }
+
+  /**
+   * The instance is stopped. Its interfaces stay attached and keep their Elastic IP ("An Elastic IP
+   * address remains associated with the instance when you stop it",
+   * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Stop_Start.html); routes to them stay
+   * `active` (blackhole is for a target that is gone, e.g. "the specified NAT instance has been
+   * terminated", https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Route.html), but
+   * nothing forwards any more.
+   */
+  finishStop(instanceId: string): void {
+    const instance = this.instances.get(instanceId);
+    if (instance?.state !== 'stopping') return;
+    instance.state = 'stopped';
   }
 
   /** Moves an instance to shutting-down (the caller schedules `finishTermination`). */
@@ -188,15 +362,14 @@ export class Ec2Model {
     instance.state = 'terminated';
     instance.terminatedAt = this.now();
     instance.ipsec = 'dead';
-    const eni = this.enis.get(instance.eniId);
-    if (eni) {
-      eni.deleted = true;
+    for (const eni of this.interfacesOf(instanceId)) {
+      if (eni.deleteOnTermination) eni.deleted = true;
       eni.instanceId = null;
-    }
-    for (const address of this.addresses.values()) {
-      if (address.eniId === instance.eniId) {
-        address.eniId = null;
-        address.associationId = null;
+      for (const address of this.addresses.values()) {
+        if (address.eniId === eni.eniId && eni.deleted) {
+          address.eniId = null;
+          address.associationId = null;
+        }
       }
     }
   }
@@ -214,9 +387,32 @@ export class Ec2Model {
     const eni = this.enis.get(route.target.eniId);
     if (!eni || eni.deleted || !eni.instanceId) return 'blackhole';
     const instance = this.instances.get(eni.instanceId);
-    return instance && (instance.state === 'running' || instance.state === 'pending')
-      ? 'active'
-      : 'blackhole';
+    return instance && instance.state !== 'terminated' ? 'active' : 'blackhole';
+  }
+
+  /**
+   * The route table a subnet uses: its explicit association, else the VPC's main table
+   * (https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html#RouteTables: "A subnet
+   * can only be associated with one route table at a time ... If you don't explicitly associate a
+   * subnet with a particular route table, the subnet is implicitly associated with the main route table").
+   */
+  effectiveRouteTable(region: string, vpcId: string, subnetId: string): RouteTableRecord | undefined {
+    const tables = [...this.routeTables.values()].filter((t) => t.region === region && t.vpcId === vpcId);
+    return (
+      tables.find((t) => t.associations.some((a) => a.subnetId === subnetId)) ??
+      tables.find((t) => t.associations.some((a) => a.main))
+    );
+  }
+
+  /** Moves a subnet's explicit association to `routeTableId` (a world change, not an API call). */
+  associateSubnet(subnetId: string, routeTableId: string): void {
+    const target = this.routeTables.get(routeTableId);
+    if (!target) throw new Error(`no route table ${routeTableId}`);
+    for (const table of this.routeTables.values()) {
+      const index = table.associations.findIndex((a) => a.subnetId === subnetId);
+      if (index >= 0) table.associations.splice(index, 1);
+    }
+    target.associations.push({ associationId: this.ids.next('rtbassoc'), subnetId, main: false });
   }
 
   /** Sets a tunnel's status, moving LastStatusChange when it changes. */
@@ -276,6 +472,53 @@ export class Ec2Model {
     };
   }
 
+  /**
+   * AWS's pending endpoint maintenance of one tunnel
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetVpnTunnelReplacementStatus.html:
+   * both parameters required; `MaintenanceDetails { PendingMaintenance, MaintenanceAutoAppliedAfter,
+   * LastMaintenanceApplied }`).
+   */
+  getVpnTunnelReplacementStatus(
+    region: string,
+    input: GetVpnTunnelReplacementStatusCommandInput,
+  ): Output<GetVpnTunnelReplacementStatusCommandOutput> {
+    for (const key of ['VpnConnectionId', 'VpnTunnelOutsideIpAddress'] as const) {
+      if (!input[key]) {
+        throw awsError('ec2', 'MissingParameter', `The request must contain the parameter ${key}`);
+      }
+    }
+    const vpn = this.vpnConnections.get(input.VpnConnectionId ?? '');
+    if (!vpn || vpn.region !== region) {
+      throw notFound(
+        'InvalidVpnConnectionID.NotFound',
+        `The vpnConnection ID '${input.VpnConnectionId}' does not exist`,
+      );
+    }
+    const tunnel = vpn.tunnels.find((t) => t.outsideIp === input.VpnTunnelOutsideIpAddress);
+    if (!tunnel) {
+      throw awsError(
+        'ec2',
+        'InvalidParameterValue',
+        `The VPN tunnel outside IP address '${input.VpnTunnelOutsideIpAddress}' does not belong to VPN connection '${vpn.vpnConnectionId}'`,
+      );
+    }
+    dryRun(input);
+    const m = tunnel.maintenance;
+    return {
+      VpnConnectionId: vpn.vpnConnectionId,
+      CustomerGatewayId: vpn.customerGatewayId,
+      VpnGatewayId: vpn.vpnGatewayId,
+      VpnTunnelOutsideIpAddress: tunnel.outsideIp,
+      MaintenanceDetails: {
+        ...(m.pending ? { PendingMaintenance: m.pending } : {}),
+        ...(m.autoAppliedAfter !== undefined
+          ? { MaintenanceAutoAppliedAfter: new Date(m.autoAppliedAfter) }
+          : {}),
+        ...(m.lastApplied !== undefined ? { LastMaintenanceApplied: new Date(m.lastApplied) } : {}),
+      },
+    };
+  }
+
   describeInstances(
     region: string,
     input: DescribeInstancesCommandInput,
@@ -307,6 +550,7 @@ export class Ec2Model {
       'instance-id': (i) => [i.instanceId],
       'instance-state-name': (i) => [i.state],
       'vpc-id': (i) => [i.vpcId],
+      'network-interface.network-interface-id': (i) => this.interfacesOf(i.instanceId).map((e) => e.eniId),
       'tag:aws:autoscaling:groupName': (i) =>
         i.tags['aws:autoscaling:groupName'] ? [i.tags['aws:autoscaling:groupName']] : [],
     });
@@ -320,9 +564,9 @@ export class Ec2Model {
   }
 
   private instanceView(i: InstanceRecord): Instance {
-    const eni = this.enis.get(i.eniId);
-    const address = [...this.addresses.values()].find((a) => a.eniId === i.eniId);
-    const attached = eni && !eni.deleted;
+    const enis = this.interfacesOf(i.instanceId);
+    const primary = enis.find((e) => e.deviceIndex === 0);
+    const primaryAddress = primary ? this.addressOn(primary.eniId) : undefined;
     return {
       InstanceId: i.instanceId,
       InstanceType: 't4g.nano',
@@ -333,29 +577,151 @@ export class Ec2Model {
       VpcId: i.vpcId,
       SubnetId: i.subnetId,
       PrivateIpAddress: i.privateIp,
-      ...(address && i.state === 'running' ? { PublicIpAddress: address.publicIp } : {}),
-      SourceDestCheck: eni?.sourceDestCheck ?? true,
+      // A stopped instance keeps its Elastic IP, but only a running one shows a public address.
+      ...(primaryAddress && i.state === 'running' ? { PublicIpAddress: primaryAddress.publicIp } : {}),
+      // The instance-level attribute is the primary interface's.
+      SourceDestCheck: primary?.sourceDestCheck ?? true,
       Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
-      NetworkInterfaces: attached
-        ? [
+      NetworkInterfaces: enis.map((eni): InstanceNetworkInterface => {
+        const address = this.addressOn(eni.eniId);
+        const association = address
+          ? { PublicIp: address.publicIp, IpOwnerId: this.account, PublicDnsName: '' }
+          : undefined;
+        return {
+          NetworkInterfaceId: eni.eniId,
+          SubnetId: eni.subnetId,
+          VpcId: eni.vpcId,
+          OwnerId: this.account,
+          PrivateIpAddress: eni.privateIp,
+          PrivateIpAddresses: [
             {
-              NetworkInterfaceId: eni.eniId,
-              SubnetId: eni.subnetId,
-              VpcId: eni.vpcId,
               PrivateIpAddress: eni.privateIp,
-              SourceDestCheck: eni.sourceDestCheck,
-              Status: 'in-use',
-              Attachment: {
-                AttachmentId: `eni-attach-${eni.eniId.slice(4)}`,
-                DeviceIndex: 0,
-                Status: 'attached',
-                DeleteOnTermination: true,
-              },
-              ...(address ? { Association: { PublicIp: address.publicIp, IpOwnerId: this.account } } : {}),
+              Primary: true,
+              ...(association ? { Association: association } : {}),
             },
-          ]
-        : [],
+          ],
+          SourceDestCheck: eni.sourceDestCheck,
+          Status: 'in-use',
+          InterfaceType: 'interface',
+          Attachment: {
+            AttachmentId: eni.attachmentId,
+            DeviceIndex: eni.deviceIndex,
+            NetworkCardIndex: 0,
+            Status: 'attached',
+            AttachTime: new Date(eni.attachedAt),
+            DeleteOnTermination: eni.deleteOnTermination,
+          },
+          ...(association ? { Association: association } : {}),
+        };
+      }),
     };
+  }
+
+  private addressOn(eniId: string): AddressRecord | undefined {
+    return [...this.addresses.values()].find((a) => a.eniId === eniId);
+  }
+
+  /**
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkInterfaces.html
+   * (ids, and the filters VPN Guard uses: `attachment.instance-id`, `attachment.device-index`, ...).
+   */
+  describeNetworkInterfaces(
+    region: string,
+    input: DescribeNetworkInterfacesCommandInput,
+  ): Output<DescribeNetworkInterfacesCommandOutput> {
+    let enis = [...this.enis.values()].filter((e) => e.region === region && !e.deleted);
+    for (const id of input.NetworkInterfaceIds ?? []) {
+      if (!enis.some((e) => e.eniId === id)) {
+        throw notFound(
+          'InvalidNetworkInterfaceID.NotFound',
+          `The networkInterface ID '${id}' does not exist`,
+        );
+      }
+    }
+    if (input.NetworkInterfaceIds) enis = enis.filter((e) => input.NetworkInterfaceIds?.includes(e.eniId));
+    enis = applyFilters(enis, input.Filters, 'DescribeNetworkInterfaces', {
+      'network-interface-id': (e) => [e.eniId],
+      'attachment.instance-id': (e) => (e.instanceId ? [e.instanceId] : []),
+      'attachment.device-index': (e) => (e.instanceId ? [String(e.deviceIndex)] : []),
+      'vpc-id': (e) => [e.vpcId],
+      'subnet-id': (e) => [e.subnetId],
+      status: (e) => [e.instanceId ? 'in-use' : 'available'],
+    });
+    return {
+      NetworkInterfaces: enis.map((eni): NetworkInterface => {
+        const address = this.addressOn(eni.eniId);
+        return {
+          NetworkInterfaceId: eni.eniId,
+          AvailabilityZone: eni.availabilityZone,
+          SubnetId: eni.subnetId,
+          VpcId: eni.vpcId,
+          OwnerId: this.account,
+          PrivateIpAddress: eni.privateIp,
+          PrivateIpAddresses: [{ PrivateIpAddress: eni.privateIp, Primary: true }],
+          SourceDestCheck: eni.sourceDestCheck,
+          Status: eni.instanceId ? 'in-use' : 'available',
+          InterfaceType: 'interface',
+          RequesterManaged: false,
+          ...(eni.instanceId
+            ? {
+                Attachment: {
+                  AttachmentId: eni.attachmentId,
+                  InstanceId: eni.instanceId,
+                  InstanceOwnerId: this.account,
+                  DeviceIndex: eni.deviceIndex,
+                  NetworkCardIndex: 0,
+                  Status: 'attached',
+                  AttachTime: new Date(eni.attachedAt),
+                  DeleteOnTermination: eni.deleteOnTermination,
+                },
+              }
+            : {}),
+          ...(address
+            ? {
+                Association: {
+                  AllocationId: address.allocationId,
+                  ...(address.associationId ? { AssociationId: address.associationId } : {}),
+                  IpOwnerId: this.account,
+                  PublicIp: address.publicIp,
+                },
+              }
+            : {}),
+        };
+      }),
+    };
+  }
+
+  /**
+   * SourceDestCheck of one interface
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyNetworkInterfaceAttribute.html):
+   * the way that works for one interface or many (aws-facts 10).
+   */
+  modifyNetworkInterfaceAttribute(region: string, input: ModifyNetworkInterfaceAttributeCommandInput): void {
+    const modelled = new Set(['NetworkInterfaceId', 'SourceDestCheck', 'DryRun']);
+    const other = Object.keys(input).filter(
+      (key) => !modelled.has(key) && (input as unknown as Record<string, unknown>)[key] !== undefined,
+    );
+    if (other.length > 0) {
+      throw new UnmodelledCommandError(
+        `the sandbox's ModifyNetworkInterfaceAttribute models SourceDestCheck only, not ${other.join(', ')}`,
+      );
+    }
+    const eni = this.enis.get(input.NetworkInterfaceId ?? '');
+    if (!eni || eni.deleted || eni.region !== region) {
+      throw notFound(
+        'InvalidNetworkInterfaceID.NotFound',
+        `The networkInterface ID '${input.NetworkInterfaceId}' does not exist`,
+      );
+    }
+    if (input.SourceDestCheck?.Value === undefined) {
+      throw awsError(
+        'ec2',
+        'MissingParameter',
+        'Missing attribute: one of description, sourceDestCheck, groupSet, ... must be specified',
+      );
+    }
+    dryRun(input);
+    eni.sourceDestCheck = input.SourceDestCheck.Value;
   }
 
   describeAddresses(
@@ -410,9 +776,14 @@ export class Ec2Model {
       }
     }
     if (input.RouteTableIds) tables = tables.filter((t) => input.RouteTableIds?.includes(t.routeTableId));
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRouteTables.html filters.
     tables = applyFilters(tables, input.Filters, 'DescribeRouteTables', {
       'route-table-id': (t) => [t.routeTableId],
       'vpc-id': (t) => [t.vpcId],
+      'association.subnet-id': (t) => t.associations.flatMap((a) => (a.subnetId ? [a.subnetId] : [])),
+      'association.main': (t) => (t.associations.some((a) => a.main) ? ['true'] : ['false']),
+      'association.route-table-association-id': (t) => t.associations.map((a) => a.associationId),
+      'association.route-table-id': (t) => (t.associations.length > 0 ? [t.routeTableId] : []),
     });
     return {
       RouteTables: tables.map((t) => ({
@@ -420,6 +791,15 @@ export class Ec2Model {
         VpcId: t.vpcId,
         OwnerId: this.account,
         Routes: t.routes.map((r) => this.routeView(r)),
+        Associations: t.associations.map((a) => ({
+          Main: a.main,
+          RouteTableAssociationId: a.associationId,
+          RouteTableId: t.routeTableId,
+          ...(a.subnetId ? { SubnetId: a.subnetId } : {}),
+          AssociationState: { State: 'associated' as const },
+        })),
+        PropagatingVgws: [],
+        Tags: [],
       })),
     };
   }
@@ -468,8 +848,17 @@ export class Ec2Model {
         `The instance '${instance.instanceId}' is not in a state from which it can be modified.`,
       );
     }
-    const eni = this.enis.get(instance.eniId);
-    if (eni) eni.sourceDestCheck = input.SourceDestCheck.Value;
+    const enis = this.interfacesOf(instance.instanceId);
+    if (enis.length > 1) {
+      // aws-facts 10: aws/aws-cdk#13791, hashicorp/terraform-provider-aws#7107, kubernetes/kubernetes#92800.
+      throw awsError(
+        'ec2',
+        'InvalidInstanceID',
+        `There are multiple interfaces attached to instance '${instance.instanceId}'. Please specify an interface ID for the operation instead.`,
+      );
+    }
+    dryRun(input);
+    for (const eni of enis) eni.sourceDestCheck = input.SourceDestCheck.Value;
   }
 
   associateAddress(
@@ -503,14 +892,23 @@ export class Ec2Model {
       }
     } else if (input.InstanceId) {
       const instance = this.findInstance(region, input.InstanceId);
-      if (instance.state !== 'running') {
+      if (instance.state !== 'running' && instance.state !== 'stopped') {
         throw awsError(
           'ec2',
           'IncorrectInstanceState',
           `The instance '${instance.instanceId}' is not in a valid state for this operation.`,
         );
       }
-      eni = this.enis.get(instance.eniId);
+      // "The instance must have exactly one attached network interface" (API_AssociateAddress.html).
+      const enis = this.interfacesOf(instance.instanceId);
+      if (enis.length > 1) {
+        throw awsError(
+          'ec2',
+          'InvalidInstanceID',
+          `There are multiple interfaces attached to instance '${instance.instanceId}'. Please specify an interface ID for the operation instead.`,
+        );
+      }
+      eni = enis[0];
     } else {
       throw awsError(
         'ec2',
@@ -526,6 +924,7 @@ export class Ec2Model {
         `resource ${address.allocationId} is already associated with associate-id ${address.associationId}`,
       );
     }
+    dryRun(input);
     if (address.eniId !== eni.eniId || !address.associationId) {
       // Another address on the target interface is replaced (one public IPv4 per private IP).
       for (const other of this.addresses.values()) {
@@ -538,6 +937,31 @@ export class Ec2Model {
       address.associationId = this.ids.next('eipassoc');
     }
     return { AssociationId: address.associationId };
+  }
+
+  /**
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateAddress.html: by
+   * AssociationId (VPC addresses); idempotent for the public IP of an unassociated address.
+   */
+  disassociateAddress(region: string, input: DisassociateAddressCommandInput): void {
+    if (input.PublicIp && !input.AssociationId) {
+      throw new UnmodelledCommandError('the sandbox models DisassociateAddress by AssociationId only');
+    }
+    if (!input.AssociationId) {
+      throw awsError('ec2', 'MissingParameter', 'Either public IP or association id must be specified');
+    }
+    const address = [...this.addresses.values()].find(
+      (a) => a.region === region && a.associationId === input.AssociationId,
+    );
+    if (!address) {
+      throw notFound(
+        'InvalidAssociationID.NotFound',
+        `The association ID '${input.AssociationId}' does not exist`,
+      );
+    }
+    dryRun(input);
+    address.eniId = null;
+    address.associationId = null;
   }
 
   replaceRoute(region: string, input: ReplaceRouteCommandInput): void {
@@ -557,6 +981,7 @@ export class Ec2Model {
         `cannot replace local route '${input.DestinationCidrBlock}'`,
       );
     }
+    dryRun(input);
     route.target = { kind: 'eni', eniId: eni.eniId };
     route.origin = 'CreateRoute';
   }
@@ -570,6 +995,7 @@ export class Ec2Model {
         `The route identified by ${input.DestinationCidrBlock} already exists.`,
       );
     }
+    dryRun(input);
     table.routes.push({
       destination: input.DestinationCidrBlock ?? '',
       target: { kind: 'eni', eniId: eni.eniId },
@@ -621,7 +1047,18 @@ export class Ec2Model {
         );
       }
     } else if (input.InstanceId) {
-      eni = this.enis.get(this.findInstance(region, input.InstanceId).eniId);
+      // "the operation fails if you specify an instance ID unless exactly one network interface is
+      // attached" (API_CreateRoute.html, InstanceId).
+      const instance = this.findInstance(region, input.InstanceId);
+      const enis = this.interfacesOf(instance.instanceId);
+      if (enis.length > 1) {
+        throw awsError(
+          'ec2',
+          'InvalidInstanceID',
+          `There are multiple interfaces attached to instance '${instance.instanceId}'. Please specify an interface ID for the operation instead.`,
+        );
+      }
+      eni = enis[0];
     }
     if (!eni) throw awsError('ec2', 'MissingParameter', 'The request must contain a route target');
     if (eni.vpcId !== table.vpcId) {

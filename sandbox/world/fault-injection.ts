@@ -41,7 +41,7 @@ export class FaultInjector {
 
   /** Applies a fault now: a `fault` event, the fault itself, then the world re-derived. */
   apply(fault: Fault): void {
-    const { asg, clock, config, dynamodb, ec2, sfn } = this.world;
+    const { asg, clock, config, dynamodb, ec2, sfn, ssm } = this.world;
     const describe = JSON.stringify(fault);
     const { type, ...details } = fault;
     const { link: _link, ...shown } = details as { link?: string };
@@ -78,13 +78,16 @@ export class FaultInjector {
           ec2.finishTermination(gateway);
           this.world.changed();
         });
-        asg.instanceDiedOutside(gateway);
+        // The group notices at its next health check (autoscaling.ts).
         break;
       }
       case 'ipsec-dies': {
         const gatewayId = this.currentGateway(fault.link);
         const instance = ec2.instances.get(gatewayId);
-        if (instance) instance.ipsec = 'dead';
+        if (instance) {
+          instance.ipsec = 'dead';
+          instance.ipsecRestartable = fault.restartable ?? true;
+        }
         this.endAfter(fault, `Libreswan restarts on ${gatewayId}`, () => {
           if (instance?.state === 'running' && instance.ipsec === 'dead') instance.ipsec = 'up';
         });
@@ -183,8 +186,8 @@ export class FaultInjector {
         break;
       }
       case 'source-dest-check-enabled': {
-        const instance = ec2.instances.get(this.currentGateway(fault.link));
-        const eni = instance ? ec2.enis.get(instance.eniId) : undefined;
+        // On the forwarding interface (the routes' target), the one the path needs off.
+        const eni = ec2.interfaceAt(this.currentGateway(fault.link), link?.gateway.routeDeviceIndex ?? 0);
         if (eni) eni.sourceDestCheck = true;
         break;
       }
@@ -193,6 +196,149 @@ export class FaultInjector {
         if (address) {
           address.eniId = null;
           address.associationId = null;
+        }
+        break;
+      }
+      case 'instance-killed': {
+        const instanceId = this.instanceOf(fault.link, fault.which ?? 'gateway');
+        if (fault.how === 'stop') {
+          ec2.beginStop(instanceId, 'User initiated (instance-killed: stop)');
+          this.world.after(this.world.timing.asg.shutdownSeconds, `${instanceId} stopped`, () => {
+            ec2.finishStop(instanceId);
+            this.world.changed();
+          });
+        } else {
+          ec2.beginTermination(instanceId, 'User initiated (instance-killed: terminate)');
+          this.world.after(this.world.timing.asg.shutdownSeconds, `${instanceId} terminated by EC2`, () => {
+            ec2.finishTermination(instanceId);
+            this.world.changed();
+          });
+        }
+        // The group (if it is a member) notices at its next health check (autoscaling.ts).
+        break;
+      }
+      case 'asg-processes-suspended': {
+        const groupName = this.groupOf(fault.link);
+        asg.suspendProcesses(
+          groupName,
+          fault.processes,
+          `User suspended at ${new Date(clock.now()).toISOString()}`,
+        );
+        this.endAfter(fault, `processes of ${groupName} resumed`, () =>
+          asg.resumeProcesses(groupName, fault.processes),
+        );
+        break;
+      }
+      case 'asg-lifecycle-hook':
+        asg.putLifecycleHook(this.groupOf(fault.link), {
+          name: fault.name ?? 'gateway-launch',
+          transition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+          heartbeatSeconds: fault.heartbeatSeconds ?? 3600,
+          defaultResult: fault.defaultResult ?? 'ABANDON',
+          completedByBoot: fault.completedByBoot ?? true,
+        });
+        break;
+      case 'asg-activity-in-progress': {
+        const end = asg.beginBlockingActivity(this.groupOf(fault.link), fault.kind);
+        this.endAfter(fault, `${fault.kind} of ${fault.link} ends`, end);
+        break;
+      }
+      case 'eip-held-outside': {
+        // Someone associates the Elastic IP with an instance of the VPC that is not in the group
+        // (AssociateAddress reassociates by default, aws-facts 5).
+        const cfg = this.links.config(fault.link);
+        const group = asg.group(cfg.gateway.autoScalingGroupName);
+        const outsider = ec2.launchInstance({
+          region: group.region,
+          vpcId: group.vpcId,
+          subnetId: group.subnetId,
+          availabilityZone: group.availabilityZone,
+          tags: { Name: `${fault.link}-bastion` },
+          state: 'running',
+          ipsec: 'never',
+          launchedAt: clock.now() - 3600_000,
+        });
+        const address = ec2.addresses.get(cfg.gateway.elasticIpAllocationId);
+        if (!address)
+          throw new WorldError(`eip-held-outside: no Elastic IP ${cfg.gateway.elasticIpAllocationId}`);
+        address.eniId = outsider.eniId;
+        address.associationId = this.world.ids.next('eipassoc');
+        this.world.emit(
+          'fault',
+          `Elastic IP now held by ${outsider.instanceId} outside the group`,
+          fault.link,
+        );
+        break;
+      }
+      case 'tunnel-maintenance': {
+        const state = this.links.state(fault.link);
+        const keys = this.tunnelKeys(fault.link, fault.connection, fault.tunnel);
+        const cfg = this.links.config(fault.link);
+        const tunnels = keys.map((key) => {
+          const [c, t] = key.split(':').map(Number);
+          const tunnel = ec2.vpnConnections.get(cfg.vpn.vpnConnectionIds[c ?? 0] ?? '')?.tunnels[
+            (t ?? 1) - 1
+          ];
+          if (!tunnel) throw new WorldError(`tunnel-maintenance: ${fault.link} has no tunnel ${key}`);
+          return tunnel;
+        });
+        for (const tunnel of tunnels) {
+          tunnel.maintenance = {
+            ...tunnel.maintenance,
+            pending: fault.pending ?? 'Pending Tunnel Endpoint Replacement',
+            autoAppliedAfter: clock.now() + (fault.autoAppliedAfter ?? 7 * 86_400) * 1000,
+          };
+        }
+        if (fault.downFor !== undefined) {
+          for (const key of keys) state.forcedDown.add(key);
+          this.world.after(fault.downFor, `AWS maintenance of ${fault.link} tunnels done`, () => {
+            for (const key of keys) state.forcedDown.delete(key);
+            for (const tunnel of tunnels) tunnel.maintenance = { lastApplied: clock.now() };
+            this.world.emit('fault', `fault over: tunnel-maintenance (${fault.link})`, fault.link);
+            this.world.changed();
+          });
+        }
+        break;
+      }
+      case 'ssm-unmanaged': {
+        if ((fault.scope ?? 'group') === 'group') {
+          const groupName = this.groupOf(fault.link);
+          ssm.unmanagedGroups.add(groupName);
+        } else {
+          ssm.unmanaged.add(this.currentGateway(fault.link));
+        }
+        break;
+      }
+      case 'gateway-multi-eni': {
+        const cfg = this.links.config(fault.link);
+        const group = asg.group(cfg.gateway.autoScalingGroupName);
+        const needed = Math.max(cfg.gateway.elasticIpDeviceIndex, cfg.gateway.routeDeviceIndex) + 1;
+        if (fault.interfaces < needed) {
+          throw new WorldError(
+            `gateway-multi-eni: ${fault.link} needs at least ${needed} interfaces for its configured device indexes`,
+          );
+        }
+        group.interfaces = fault.interfaces;
+        // The current gateway gets the extra interfaces now (check on, as EC2 creates them).
+        const gateway = this.currentGateway(fault.link);
+        for (let index = ec2.interfacesOf(gateway).length; index < fault.interfaces; index++) {
+          ec2.attachNewInterface(gateway, index);
+        }
+        break;
+      }
+      case 'canary-subnet-reassociated': {
+        const cfg = this.links.config(fault.link);
+        const subnet =
+          typeof fault.subnet === 'string' ? fault.subnet : cfg.canary.subnetIds[fault.subnet ?? 0];
+        if (!subnet || !cfg.canary.subnetIds.includes(subnet)) {
+          throw new WorldError(`link ${fault.link} has no canary subnet ${String(fault.subnet)}`);
+        }
+        if ((fault.to ?? 'new-table') === 'main') {
+          ec2.dissociateSubnet(subnet);
+        } else {
+          const table = ec2.createRouteTable(HOME_REGION, cfg.canary.vpcId);
+          ec2.associateSubnet(subnet, table.routeTableId);
+          this.world.emit('fault', `canary subnet ${subnet} now uses ${table.routeTableId}`, fault.link);
         }
         break;
       }
@@ -325,6 +471,31 @@ export class FaultInjector {
     const id = typeof table === 'string' ? table : ids[table ?? 0];
     if (!id || !ids.includes(id)) throw new WorldError(`link ${name} has no route table ${String(table)}`);
     return id;
+  }
+
+  /** The link's Auto Scaling group name. */
+  private groupOf(name: string): string {
+    return this.links.config(name).gateway.autoScalingGroupName;
+  }
+
+  /** The instance an `instance-killed` fault means. */
+  private instanceOf(name: string, which: string): string {
+    if (which === 'gateway') return this.currentGateway(name);
+    if (which === 'replacement') {
+      const gateway = this.world.ec2.holderOf(
+        this.links.config(name).gateway.elasticIpAllocationId,
+      )?.instanceId;
+      const group = this.world.asg.group(this.groupOf(name));
+      const candidates = group.members.filter(
+        (m) => m.instanceId !== gateway && m.lifecycleState !== 'Terminating',
+      );
+      const newest = candidates[candidates.length - 1];
+      if (!newest)
+        throw new WorldError(`instance-killed: ${name}'s group has no replacement instance to kill`);
+      return newest.instanceId;
+    }
+    if (!this.world.ec2.instances.has(which)) throw new WorldError(`instance-killed: no instance ${which}`);
+    return which;
   }
 
   /** The instance currently serving as the link's gateway (holding its EIP, else the group's InService one). */

@@ -3,6 +3,7 @@
  * and durations are simulated seconds: a number, or text like "90s", "3m", "1m30s", "1h".
  */
 import { z } from 'zod';
+import { SCALING_PROCESSES } from './autoscaling.ts';
 import { SERVICES } from './aws-errors.ts';
 
 /** "90s" / "3m" / "1m30s" / "1h" / 90 → seconds. */
@@ -70,7 +71,16 @@ export const FaultSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('gateway-instance-dies'), link }).strict(),
-  z.object({ type: z.literal('ipsec-dies'), link, ...forDuration }).strict(),
+  z
+    .object({
+      type: z.literal('ipsec-dies'),
+      link,
+      /** Whether an IPsec restart (SSM, the link's restartCommand) brings it back (default true). */
+      restartable: z.boolean().optional(),
+      /** Libreswan comes back by itself after this long (default never). */
+      ...forDuration,
+    })
+    .strict(),
   z.object({ type: z.literal('api-throttled'), ...apiFault }).strict(),
   z.object({ type: z.literal('api-unavailable'), ...apiFault }).strict(),
   z
@@ -137,6 +147,109 @@ export const FaultSchema = z.discriminatedUnion('type', [
       holder: z.string().min(1).optional(),
       /** How long the lock stays live (default 30 minutes). */
       expiresIn: Duration.optional(),
+    })
+    .strict(),
+  // world-aws (issue 8 parts 2, 3 and 5): new faults go at the end of the union.
+  z
+    .object({
+      type: z.literal('instance-killed'),
+      link,
+      /**
+       * `gateway` (the instance serving the link; default), `replacement` (the group's newest instance that
+       * is not the gateway, e.g. the pending replacement), or an instance id.
+       */
+      which: z
+        .union([z.literal('gateway'), z.literal('replacement'), z.string().regex(/^i-[0-9a-f]{8,17}$/)], {
+          error: 'must be "gateway", "replacement" or an instance id (i-...)',
+        })
+        .optional(),
+      /** `terminate` (EC2 terminates it; default) or `stop` (it stops; its interfaces and Elastic IP stay). */
+      how: z.enum(['terminate', 'stop'], { error: 'must be "terminate" or "stop"' }).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('asg-processes-suspended'),
+      link,
+      processes: z
+        .array(z.enum(SCALING_PROCESSES, { error: `must be one of ${SCALING_PROCESSES.join(', ')}` }))
+        .min(1, 'must list at least one scaling process'),
+      /** Resumed after this long (default: stays suspended). */
+      ...forDuration,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('asg-lifecycle-hook'),
+      link,
+      name: z.string().min(1).max(255).optional(),
+      /** HeartbeatTimeout: 30-7200 s (API_PutLifecycleHook.html), default 3600. */
+      heartbeatSeconds: Duration.pipe(
+        z.number().min(30, 'must be at least 30 seconds').max(7200, 'must be at most 7200 seconds'),
+      ).optional(),
+      /** What happens at the heartbeat timeout (default ABANDON, aws-facts 4). */
+      defaultResult: z.enum(['CONTINUE', 'ABANDON'], { error: 'must be CONTINUE or ABANDON' }).optional(),
+      /** The instance's boot completes the action (CONTINUE) when it finishes (default true). */
+      completedByBoot: z.boolean().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('asg-activity-in-progress'),
+      link,
+      kind: z.enum(['instance-refresh', 'scaling-activity'], {
+        error: 'must be "instance-refresh" or "scaling-activity"',
+      }),
+      /** Ends after this long (default: runs for the whole scenario). */
+      ...forDuration,
+    })
+    .strict(),
+  z.object({ type: z.literal('eip-held-outside'), link }).strict(),
+  z
+    .object({
+      type: z.literal('tunnel-maintenance'),
+      link,
+      connection: z.number().int().nonnegative().optional(),
+      tunnel: z.union([z.literal(1), z.literal(2)]).optional(),
+      /** The PendingMaintenance text (default "Pending Tunnel Endpoint Replacement"). */
+      pending: z.string().min(1).optional(),
+      /** When AWS applies it by itself, from now (default 7 days). */
+      autoAppliedAfter: Duration.optional(),
+      /**
+       * AWS applies it now: the tunnel is down this long (the endpoint being replaced), then up,
+       * with LastMaintenanceApplied set and nothing pending. Without it, the maintenance only waits.
+       */
+      downFor: Duration.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('ssm-unmanaged'),
+      link,
+      /** `gateway` (the current instance) or `group` (it and every later launch; default). */
+      scope: z.enum(['gateway', 'group'], { error: 'must be "gateway" or "group"' }).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('gateway-multi-eni'),
+      link,
+      /** Network interfaces of the gateway and of every later launch (2-8). */
+      interfaces: z
+        .number()
+        .int()
+        .min(2, 'must be at least 2 interfaces')
+        .max(8, 'must be at most 8 interfaces'),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('canary-subnet-reassociated'),
+      link,
+      /** The canary subnet: its index in canary.subnetIds (default 0) or its id. */
+      subnet: z.union([z.number().int().nonnegative(), z.string().startsWith('subnet-')]).optional(),
+      /** `main` (back to the VPC's main table) or `new-table` (a table the config does not list; default). */
+      to: z.enum(['main', 'new-table'], { error: 'must be "main" or "new-table"' }).optional(),
     })
     .strict(),
 ]);

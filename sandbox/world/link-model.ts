@@ -1,8 +1,18 @@
 /**
  * The link model: whether each link works, derived from the resources every time the world changes.
  *
- * A link *works* when a running gateway instance holds the link's Elastic IP, runs IPsec, has its
- * source/dest check off, and every configured route table x remote CIDR points at its interface.
+ * A link *works* when a running gateway instance holds the link's Elastic IP on the interface at
+ * `gateway.elasticIpDeviceIndex`, runs IPsec, and forwards: every configured route table x remote
+ * CIDR, and the table each canary subnet actually uses (explicit association, else the VPC's main
+ * table), points at its interface at `gateway.routeDeviceIndex`, whose source/dest check is off.
+ * Only that forwarding interface needs the check off: it is the one that receives packets for the
+ * remote CIDRs and sends the decrypted ones on, neither addressed from or to the instance ("Each
+ * EC2 instance performs source/destination checks by default ... the instance must be the source or
+ * destination of any traffic it sends or receives", a per-interface attribute,
+ * https://docs.aws.amazon.com/vpc/latest/userguide/work-with-nat-instances.html#EIP_Disable_SrcDestCheck,
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-eni.html). The Elastic IP's interface
+ * carries only IKE/ESP to and from the instance's own address. A stopped gateway keeps its Elastic
+ * IP and its routes stay `active`, but nothing runs to forward.
  * Tunnels follow the gateway: UP `tunnelUpSeconds` after it can negotiate (each further tunnel
  * `tunnelUpStaggerSeconds` later), DOWN `tunnelDownSeconds` after it cannot (dead-peer detection),
  * each change moving LastStatusChange. The canary's hosts answer only while a tunnel is up and the
@@ -13,6 +23,7 @@ import { WorldError } from './aws-errors.ts';
 import type { WorldContext } from './context.ts';
 import type { TunnelRecord } from './ec2.ts';
 import type { HostMode, RemoteHost } from './remote-hosts.ts';
+import { HOME_REGION } from './settings.ts';
 
 /** What the world tracks of a link beyond its AWS resources. */
 export interface LinkState {
@@ -160,20 +171,32 @@ export class LinkModel {
         if (tunnel.status === 'UP') anyUp = true;
       }
     }
-    const eni = gateway ? ec2.enis.get(gateway.eniId) : undefined;
-    const routesOk =
+    const forwarding = gateway
+      ? ec2.interfaceAt(gateway.instanceId, link.gateway.routeDeviceIndex)
+      : undefined;
+    const eipOnConfigured =
       gateway !== undefined &&
-      link.gateway.routeTableIds.every((rtb) =>
+      ec2.addresses.get(link.gateway.elasticIpAllocationId)?.eniId ===
+        ec2.interfaceAt(gateway.instanceId, link.gateway.elasticIpDeviceIndex)?.eniId;
+    const tables = new Set(link.gateway.routeTableIds);
+    for (const subnet of link.canary.subnetIds) {
+      const effective = ec2.effectiveRouteTable(HOME_REGION, link.canary.vpcId, subnet);
+      if (effective) tables.add(effective.routeTableId);
+    }
+    const routesOk =
+      forwarding !== undefined &&
+      [...tables].every((rtb) =>
         link.gateway.remoteCidrs.every((cidr) => {
           const route = ec2.routeTables.get(rtb)?.routes.find((r) => r.destination === cidr);
           return (
             route?.target.kind === 'eni' &&
-            route.target.eniId === gateway.eniId &&
+            route.target.eniId === forwarding.eniId &&
             ec2.routeState(route) === 'active'
           );
         }),
       );
-    const pathOk = anyUp && negotiates && eni?.sourceDestCheck === false && routesOk;
+    const eni = forwarding;
+    const pathOk = anyUp && negotiates && eipOnConfigured && eni?.sourceDestCheck === false && routesOk;
     if (pathOk !== state.pathOk) {
       state.pathOk = pathOk;
       this.world.emit(

@@ -6,7 +6,12 @@
  */
 import {
   AutoScalingClient,
+  CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
+  DescribeLifecycleHooksCommand,
+  DescribeScalingActivitiesCommand,
+  RecordLifecycleActionHeartbeatCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
@@ -22,14 +27,24 @@ import {
   CreateRouteCommand,
   DescribeAddressesCommand,
   DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   DescribeVpnConnectionsCommand,
+  DisassociateAddressCommand,
   EC2Client,
+  GetVpnTunnelReplacementStatusCommand,
   ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import type { Service } from './aws-errors.ts';
 
@@ -52,11 +67,15 @@ const MODELLED: Record<
     client: EC2Client,
     commands: [
       ['DescribeVpnConnections', DescribeVpnConnectionsCommand],
+      ['GetVpnTunnelReplacementStatus', GetVpnTunnelReplacementStatusCommand],
       ['DescribeInstances', DescribeInstancesCommand],
+      ['DescribeNetworkInterfaces', DescribeNetworkInterfacesCommand],
       ['DescribeAddresses', DescribeAddressesCommand],
       ['DescribeRouteTables', DescribeRouteTablesCommand],
       ['ModifyInstanceAttribute', ModifyInstanceAttributeCommand],
+      ['ModifyNetworkInterfaceAttribute', ModifyNetworkInterfaceAttributeCommand],
       ['AssociateAddress', AssociateAddressCommand],
+      ['DisassociateAddress', DisassociateAddressCommand],
       ['ReplaceRoute', ReplaceRouteCommand],
       ['CreateRoute', CreateRouteCommand],
     ],
@@ -65,7 +84,12 @@ const MODELLED: Record<
     client: AutoScalingClient,
     commands: [
       ['DescribeAutoScalingGroups', DescribeAutoScalingGroupsCommand],
+      ['DescribeLifecycleHooks', DescribeLifecycleHooksCommand],
+      ['DescribeInstanceRefreshes', DescribeInstanceRefreshesCommand],
+      ['DescribeScalingActivities', DescribeScalingActivitiesCommand],
       ['TerminateInstanceInAutoScalingGroup', TerminateInstanceInAutoScalingGroupCommand],
+      ['CompleteLifecycleAction', CompleteLifecycleActionCommand],
+      ['RecordLifecycleActionHeartbeat', RecordLifecycleActionHeartbeatCommand],
     ],
   },
   cloudwatch: {
@@ -86,6 +110,14 @@ const MODELLED: Record<
   },
   sns: { client: SNSClient, commands: [['Publish', PublishCommand]] },
   sfn: { client: SFNClient, commands: [['StartExecution', StartExecutionCommand]] },
+  ssm: {
+    client: SSMClient,
+    commands: [
+      ['DescribeInstanceInformation', DescribeInstanceInformationCommand],
+      ['SendCommand', SendCommandCommand],
+      ['GetCommandInvocation', GetCommandInvocationCommand],
+    ],
+  },
 };
 
 /** Every command the world serves, by service (for docs and tests). */

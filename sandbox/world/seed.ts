@@ -77,24 +77,51 @@ export function seedWorld(world: WorldContext, links: LinkModel, historyMinutes:
     const existing = asg.groups.get(link.gateway.autoScalingGroupName);
     if (existing)
       throw new WorldError(`links share Auto Scaling group ${existing.name}: one gateway group per link`);
+    const { elasticIpDeviceIndex, routeDeviceIndex } = link.gateway;
+    // A gateway has as many interfaces as its configured device indexes need (the
+    // `gateway-multi-eni` fault adds more); the forwarding interface (the routes' target) and the
+    // Elastic IP's have source/dest check off, as the operator configured them.
     const { instanceId } = asg.createGroup({
       name: link.gateway.autoScalingGroupName,
       region: HOME_REGION,
       vpcId,
       subnetId,
       availabilityZone: `${HOME_REGION}a`,
-      sourceDestCheck: false,
+      interfaces: Math.max(elasticIpDeviceIndex, routeDeviceIndex) + 1,
+      sourceDestCheckOff: [...new Set([elasticIpDeviceIndex, routeDeviceIndex])],
+      // A gateway that has been serving for a week: its LaunchTime is in the past.
+      ageSeconds: 7 * 86_400,
     });
     const instance = ec2.instances.get(instanceId);
-    if (!instance) throw new WorldError('seed: gateway instance missing');
+    const eipEni = ec2.interfaceAt(instanceId, elasticIpDeviceIndex);
+    const routeEni = ec2.interfaceAt(instanceId, routeDeviceIndex);
+    if (!instance || !eipEni || !routeEni) throw new WorldError('seed: gateway instance missing');
     links.seedGateway(link.name, instanceId);
     ec2.addresses.set(link.gateway.elasticIpAllocationId, {
       allocationId: link.gateway.elasticIpAllocationId,
       region: HOME_REGION,
       publicIp: ids.publicIp(),
       associationId: ids.next('eipassoc'),
-      eniId: instance.eniId,
+      eniId: eipEni.eniId,
     });
+    // The VPC's main table: local and internet routes only (VPN Guard never touches it).
+    if (![...ec2.routeTables.values()].some((t) => t.vpcId === vpcId && t.associations.some((a) => a.main))) {
+      const mainId = ids.next('rtb');
+      ec2.routeTables.set(mainId, {
+        routeTableId: mainId,
+        region: HOME_REGION,
+        vpcId,
+        routes: [
+          { destination: '10.0.0.0/16', target: { kind: 'local' }, origin: 'CreateRouteTable' },
+          {
+            destination: '0.0.0.0/0',
+            target: { kind: 'gateway', gatewayId: `igw-${vpcId.slice(4)}` },
+            origin: 'CreateRoute',
+          },
+        ],
+        associations: [{ associationId: ids.next('rtbassoc'), main: true }],
+      });
+    }
     for (const routeTableId of link.gateway.routeTableIds) {
       let table = ec2.routeTables.get(routeTableId);
       if (!table) {
@@ -111,16 +138,25 @@ export function seedWorld(world: WorldContext, links: LinkModel, historyMinutes:
               origin: 'CreateRoute',
             },
           ],
+          associations: [],
         };
         ec2.routeTables.set(routeTableId, table);
       }
       for (const cidr of link.gateway.remoteCidrs) {
         table.routes.push({
           destination: cidr,
-          target: { kind: 'eni', eniId: instance.eniId },
+          target: { kind: 'eni', eniId: routeEni.eniId },
           origin: 'CreateRoute',
         });
       }
+    }
+    // Each canary subnet is explicitly associated with one of the link's tables (in turn), as a
+    // correctly set-up VPC has it; a fault can move it elsewhere.
+    for (const [index, canarySubnet] of link.canary.subnetIds.entries()) {
+      const effective = ec2.effectiveRouteTable(HOME_REGION, vpcId, canarySubnet);
+      if (effective && !effective.associations.some((a) => a.main)) continue;
+      const tableId = link.gateway.routeTableIds[index % link.gateway.routeTableIds.length];
+      if (tableId) ec2.associateSubnet(canarySubnet, tableId);
     }
     for (const [index, vpnConnectionId] of link.vpn.vpnConnectionIds.entries()) {
       if (ec2.vpnConnections.has(vpnConnectionId)) continue;
@@ -135,6 +171,7 @@ export function seedWorld(world: WorldContext, links: LinkModel, historyMinutes:
           status: 'UP' as const,
           statusMessage: '',
           lastStatusChange: start - 3 * 86_400_000,
+          maintenance: {},
         })),
       });
     }

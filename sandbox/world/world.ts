@@ -54,6 +54,7 @@ import {
 } from './settings.ts';
 import { type ExecutionRecord, type MachineId, SfnModel } from './sfn.ts';
 import { SnsModel } from './sns.ts';
+import { SsmModel } from './ssm.ts';
 
 export type { WorldEvent } from './context.ts';
 export {
@@ -101,6 +102,7 @@ export class World {
   readonly dynamodb: DynamoDbModel;
   readonly sns: SnsModel;
   readonly sfn: SfnModel;
+  readonly ssm: SsmModel;
   readonly events: WorldEvent[] = [];
   /** Faults applied so far (with their simulated times), for time-to-detect. */
   readonly faults: { readonly at: number; readonly fault: Fault }[] = [];
@@ -134,6 +136,16 @@ export class World {
       this.timing.asg,
       ACCOUNT,
     );
+    this.ssm = new SsmModel(
+      this.ec2,
+      { after: (s, l, f) => this.after(s, l, f), changed: () => this.changed(), now },
+      this.timing.asg.ipsecStartSeconds,
+      ACCOUNT,
+      (instance) =>
+        config.links
+          .filter((l) => l.gateway.autoScalingGroupName === instance.tags['aws:autoscaling:groupName'])
+          .flatMap((l) => (l.gateway.restartCommand ? [l.gateway.restartCommand] : [])),
+    );
     this.cloudwatch = new CloudWatchModel(HOME_REGION, ACCOUNT, now);
     this.dynamodb = new DynamoDbModel(now, this.timing.ttlDeletionLagSeconds);
     this.sns = new SnsModel(now);
@@ -153,6 +165,7 @@ export class World {
       dynamodb: this.dynamodb,
       sns: this.sns,
       sfn: this.sfn,
+      ssm: this.ssm,
       emit: (kind, message, link) => this.emit(kind, message, link),
       after: (seconds, label, fire) => this.after(seconds, label, fire),
       guarded: (fire) => this.guarded(fire),

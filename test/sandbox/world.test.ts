@@ -143,17 +143,19 @@ describe('sandbox world: EC2 and Auto Scaling', () => {
     expect(terminated.Reservations?.[0]?.Instances?.[0]?.State?.Name).toBe('terminated');
   });
 
-  it('lets the group replace an instance EC2 killed only after its health check grace', async () => {
-    const w = await quietWorld({ timing: { asg: { selfHealSeconds: 300 } } });
+  it('lets the group replace an instance EC2 killed at its next health check, whatever its grace period', async () => {
+    // Prepare: the grace period applies to new instances only (health-check-grace-period.html).
+    const w = await quietWorld({ timing: { asg: { healthCheckGracePeriodSeconds: 3600 } } });
     const old = await gatewayInstance();
+    // Act
     w.inject({ type: 'gateway-instance-dies', link: LINK });
-    await w.advance(299);
-    const early = await asg().send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [GROUP] }));
-    expect(
-      early.AutoScalingGroups?.[0]?.Instances?.map((i) => [i.InstanceId, i.LifecycleState, i.HealthStatus]),
-    ).toEqual([[old, 'InService', 'Healthy']]);
-    await w.advance(2);
+    await w.advance(w.timing.asg.healthCheckIntervalSeconds + w.timing.asg.launchDelaySeconds + 1);
+    // Assess
+    const after = await asg().send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [GROUP] }));
+    const instances = after.AutoScalingGroups?.[0]?.Instances ?? [];
+    expect(instances.find((i) => i.InstanceId === old)?.LifecycleState ?? 'gone').not.toBe('InService');
     expect(w.replacements(LINK)).toHaveLength(1);
+    expect(instances.map((i) => i.InstanceId)).toContain(w.replacements(LINK)[0]);
   });
 
   it('refuses a terminate that does not say whether to decrement, with AWS ValidationError', async () => {
