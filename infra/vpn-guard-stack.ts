@@ -13,6 +13,7 @@ import { GuardFunction } from './constructs/guard-function.ts';
 import { LinkAlarms } from './constructs/link-alarms.ts';
 import { Monitor } from './constructs/monitor.ts';
 import { Remediation } from './constructs/remediation.ts';
+import { RemediationWatch } from './constructs/remediation-watch.ts';
 import { pascalId } from './metrics.ts';
 
 export interface VpnGuardStackProps extends StackProps {
@@ -28,6 +29,7 @@ export class VpnGuardStack extends Stack {
   readonly canaries: readonly Canary[];
   readonly linkAlarms: ReadonlyMap<string, LinkAlarms>;
   readonly remediation: Remediation;
+  readonly remediationWatch: RemediationWatch;
   readonly monitor: Monitor;
   readonly dashboard: GuardDashboard | undefined;
 
@@ -109,6 +111,12 @@ export class VpnGuardStack extends Stack {
       topic: this.alarmTopic.topic,
       topicKey: this.alarmTopic.key,
       unhealthyAlarms: new Map([...linkAlarms].map(([name, alarms]) => [name, alarms.unhealthy])),
+    });
+
+    this.remediationWatch = new RemediationWatch(this, 'RemediationWatch', {
+      config,
+      remediation: this.remediation,
+      topic: this.alarmTopic.topic,
     });
 
     this.monitor = new Monitor(this, 'Monitor', {

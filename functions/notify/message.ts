@@ -5,7 +5,7 @@
  */
 import { executionConsoleUrl } from '#shared/console-url.ts';
 import { formatDuration, formatUtc } from './format.ts';
-import type { BuiltReport, ReportDetails } from './report.ts';
+import type { BuiltReport, ReportDetails, Rung } from './report.ts';
 
 /** SNS: "less than 100 characters", no line breaks or control characters. */
 export const MAX_SUBJECT = 99;
@@ -30,6 +30,18 @@ function capped(text: string, max: number): string {
   return clean.length <= max ? clean : `${clean.slice(0, max - 3)}...`;
 }
 
+/** How each rung healed, for the "recovered" message. */
+const RUNG_TEXT: Record<Rung, { short: string; long: string }> = {
+  repair: { short: 'repaired in place', long: 'the drift was repaired in place (no replacement)' },
+  adopt: {
+    short: "adopted the group's replacement",
+    long: "the Auto Scaling group's own replacement was adopted",
+  },
+  'restart-ipsec': { short: 'IPsec restarted', long: 'IPsec was restarted in place (no replacement)' },
+  replace: { short: 'gateway replaced', long: 'the gateway was replaced' },
+  page: { short: 'a human acted', long: 'a human was paged' },
+};
+
 const shortDuration = (seconds: number): string =>
   formatDuration(seconds).replace(/ min /, 'm').replace(/ s$/, 's');
 const executionNameOf = (arn: string | null): string | null => (arn ? (arn.split(':').at(-1) ?? arn) : null);
@@ -42,13 +54,24 @@ function headline(
   const { link } = report;
   const swap = `${report.oldInstanceId ?? '?'} -> ${report.newInstanceId ?? '?'}`;
   switch (report.outcome) {
+    case 'started': {
+      const kind = report.trigger === 'alarm' ? 'link down' : `${report.trigger} started`;
+      return {
+        subject: `${link} ${kind}: remediation started`,
+        sms: `${link} ${kind}, remediation started (${report.trigger})`,
+        first: `${link}: ${kind}; VPN Guard confirmed the failure and started remediating. The next message says how it ended.`,
+      };
+    }
     case 'recovered': {
       const took =
         report.timeToRecoverSeconds === null ? '' : ` in ${shortDuration(report.timeToRecoverSeconds)}`;
+      const rung = report.rung ?? 'replace';
+      const how = RUNG_TEXT[rung];
+      const what = rung === 'replace' || rung === 'adopt' ? `: ${swap}` : `: ${how.short}`;
       return {
-        subject: `${link} recovered${took}: ${swap} (${report.trigger})`,
-        sms: `${link} recovered${took}, gateway ${swap}`,
-        first: `${link}: the gateway was replaced and the link recovered.`,
+        subject: `${link} recovered${took}${what} (${report.trigger})`,
+        sms: `${link} recovered${took}, ${rung === 'replace' || rung === 'adopt' ? `gateway ${swap}` : how.short}`,
+        first: `${link}: ${how.long} and the link recovered.`,
       };
     }
     case 'failed': {

@@ -10,6 +10,7 @@ import type { RemediationState } from './state.ts';
 
 /** Outcomes the ASL asks notify to announce (a dry run's turns into `dry-run-plan`). */
 export const NOTIFY_OUTCOMES = [
+  'started',
   'recovered',
   'failed',
   'skipped-locked',
@@ -23,9 +24,15 @@ export type NotifyOutcome = (typeof NOTIFY_OUTCOMES)[number];
 /** What a notification can announce. */
 export type NotifiedOutcome = NotifyOutcome | 'dry-run-plan';
 
+/** The rungs of the remediation ladder (docs/contracts.md), least invasive first. */
+export const RUNGS = ['repair', 'adopt', 'restart-ipsec', 'replace', 'page'] as const;
+/** See {@link RUNGS}. */
+export type Rung = (typeof RUNGS)[number];
+
 /** The Remediation machine's output (contract with the CLI summary). */
 export interface RemediationReport {
-  readonly outcome: RemediationOutcome;
+  /** `started` only in the report of the "remediation started" announcement, never an execution's output. */
+  readonly outcome: RemediationOutcome | 'started';
   readonly link: string;
   readonly trigger: Trigger;
   readonly dryRun: boolean;
@@ -44,11 +51,17 @@ export interface RemediationReport {
   readonly plan: readonly string[];
   /** Why the remediation was started (the input's reason or the trigger's default). */
   readonly reason: string;
+  /** The rung that healed, or the last one tried; null when no rung ran (or the ASL did not say). */
+  readonly rung: Rung | null;
+  /** Every rung tried, in order. */
+  readonly rungs: readonly string[];
+  /** Who the notification was for (functions/shared/audience.ts). */
+  readonly audience: 'pager' | 'log';
   readonly notification: { readonly subject: string; readonly messageId: string | null };
 }
 
 /** The report before its notification is sent. */
-export type BuiltReport = Omit<RemediationReport, 'notification' | 'outcome'> & {
+export type BuiltReport = Omit<RemediationReport, 'notification' | 'outcome' | 'audience'> & {
   readonly outcome: NotifiedOutcome;
 };
 
@@ -80,7 +93,7 @@ const STEP_ORDER = [
 
 /** The outcome a notification announces: a dry run that did not fail announces its plan. */
 export function effectiveOutcome(outcome: NotifyOutcome, dryRun: boolean): NotifiedOutcome {
-  return dryRun && outcome !== 'failed' ? 'dry-run-plan' : outcome;
+  return dryRun && outcome !== 'failed' && outcome !== 'started' ? 'dry-run-plan' : outcome;
 }
 
 /** The report (its notification still to fill in) and the details a notification adds. */
@@ -88,6 +101,7 @@ export function buildReport(
   requested: NotifyOutcome,
   state: RemediationState,
   now: Date,
+  ladder: { rung?: Rung | null; rungs?: readonly string[] } = {},
 ): { report: BuiltReport; details: ReportDetails } {
   const { context } = state;
   const outcome = effectiveOutcome(requested, context.dryRun);
@@ -124,6 +138,8 @@ export function buildReport(
     routes,
     plan: context.dryRun ? steps : [],
     reason: context.reason,
+    rung: ladder.rung ?? null,
+    rungs: ladder.rungs ?? (ladder.rung ? [ladder.rung] : []),
   };
   const budget = state.budget;
   return {

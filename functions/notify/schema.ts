@@ -1,14 +1,53 @@
-/** notify's input: the outcome to announce and the execution's whole state document (`$`). */
+/**
+ * notify's inputs: an announcement from the Remediation machine (the outcome and the execution's
+ * whole state document `$`), or EventBridge's "Step Functions Execution Status Change" of a
+ * Remediation execution that ended FAILED, TIMED_OUT or ABORTED (the remediation-watch rule).
+ */
 import { z } from 'zod';
-import { NOTIFY_OUTCOMES } from './report.ts';
+import { NOTIFY_OUTCOMES, RUNGS } from './report.ts';
 import { ContextSchema } from './state.ts';
 
-/** notify's payload. */
-export const NotifyInputSchema = z.object({
+/** The Remediation machine's announcement. */
+export const AnnounceInputSchema = z.object({
   outcome: z.enum(NOTIFY_OUTCOMES),
   executionId: z.string().optional(),
   link: z.string().optional(),
+  /** The rung that healed, or the last one tried (remediation-loop's ladder). */
+  rung: z.enum(RUNGS).nullable().optional(),
+  /** Every rung tried, in order. */
+  rungs: z.array(z.string()).optional(),
   state: z.looseObject({ context: ContextSchema }),
 });
+/** A parsed announcement. */
+export type AnnounceInput = z.output<typeof AnnounceInputSchema>;
+
+/** The statuses the remediation-watch rule delivers. */
+export const WATCHED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+/**
+ * "Step Functions Execution Status Change" (EventBridge): `detail.status`, `executionArn`, `name`,
+ * `stateMachineArn`, `input` (a JSON string), `error`/`cause` when it failed
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html).
+ */
+export const StatusChangeEventSchema = z.looseObject({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.looseObject({
+    executionArn: z.string().min(1),
+    stateMachineArn: z.string().min(1),
+    name: z.string().min(1),
+    status: z.enum(WATCHED_STATUSES, { error: `must be one of ${WATCHED_STATUSES.join(', ')}` }),
+    input: z.string().nullable().optional(),
+    error: z.string().nullable().optional(),
+    cause: z.string().nullable().optional(),
+    startDate: z.number().nullable().optional(),
+    stopDate: z.number().nullable().optional(),
+  }),
+});
+/** A parsed status change event. */
+export type StatusChangeEvent = z.output<typeof StatusChangeEventSchema>;
+
+/** notify's payload: either input. */
+export const NotifyInputSchema = z.union([AnnounceInputSchema, StatusChangeEventSchema]);
 /** A parsed notify payload. */
 export type NotifyInput = z.output<typeof NotifyInputSchema>;

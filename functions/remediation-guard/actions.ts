@@ -3,7 +3,9 @@
  * reads and reports, and writes nothing.
  */
 import type { RemediationSettings } from '#shared/config.ts';
+import { describeError } from '#shared/errors.ts';
 import type { Trigger } from '#shared/execution-name.ts';
+import { logger } from '#shared/powertools.ts';
 import { deleteLock, getBudget, getLock, type LockTable, putLock, writeBudget } from './adapters.ts';
 import {
   afterCompletion,
@@ -19,7 +21,7 @@ import { LockTableError } from './errors.ts';
 import { acquiredOutcome, dryRunLockOutcome, epochSeconds, heldOutcome, lockKey } from './lock.ts';
 import type { AttemptCompletion, BudgetOutcome, LockOutcome, ReleaseOutcome } from './types.ts';
 
-type Options = { signal: AbortSignal };
+type Options = { signal: AbortSignal; sleep?: (ms: number) => Promise<void> };
 
 /** Optimistic writes of the budget item: re-read and re-decide this many times before giving up. */
 const BUDGET_WRITE_TRIES = 3;
@@ -100,13 +102,62 @@ export async function releaseLock(
   options: Options,
 ): Promise<ReleaseOutcome> {
   if (request.dryRun) return releaseOutcome(false, 'unchanged', true);
-  const budget = await settleAttempt(table, request, options);
-  const released = await deleteLock(
-    table,
-    { pk: lockKey(request.link), holder: request.executionId },
+  // Bookkeeping never overrides the outcome: when the table cannot be written (after a few tries),
+  // the lock falls back to its expiry and the budget keeps the attempt; the failure is logged and
+  // reported in the notes, and the run goes on to say how it ended.
+  const errors: string[] = [];
+  const budget = await withFallback(
+    () => settleAttempt(table, request, options),
+    'unchanged' as const,
+    `settling the budget attempt of ${request.link}`,
+    errors,
     options,
   );
-  return releaseOutcome(released, budget, false);
+  const released = await withFallback(
+    () => deleteLock(table, { pk: lockKey(request.link), holder: request.executionId }, options),
+    false,
+    `releasing the lock of ${request.link}`,
+    errors,
+    options,
+  );
+  const outcome = releaseOutcome(released, budget, false);
+  if (errors.length === 0) return outcome;
+  return {
+    ...outcome,
+    releaseError: errors.join('; '),
+    notes: [
+      `Lock: could not be written (${errors.join('; ')}); it falls back to its expiry, so the next run can take it then${
+        budget === 'unchanged' && request.attempt !== 'none' ? '; the budget attempt stays counted' : ''
+      }`,
+    ],
+  };
+}
+
+/** Tries of one release step before falling back. */
+const RELEASE_TRIES = 3;
+const RELEASE_BACKOFF_MS = [200, 600];
+
+async function withFallback<T>(
+  work: () => Promise<T>,
+  fallback: T,
+  what: string,
+  errors: string[],
+  options: Options & { sleep?: (ms: number) => Promise<void> },
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= RELEASE_TRIES || options.signal.aborted) {
+        const { name, message } = describeError(error);
+        logger.warn(`${what} failed; falling back to the lock's expiry`, { error: { name, message } });
+        errors.push(`${name}: ${message}`);
+        return fallback;
+      }
+      const delay = RELEASE_BACKOFF_MS[attempt - 1] ?? 600;
+      await (options.sleep ? options.sleep(delay) : new Promise((resolve) => setTimeout(resolve, delay)));
+    }
+  }
 }
 
 async function settleAttempt(

@@ -185,6 +185,7 @@ export function releaseOutcome(
     return {
       released: false,
       budget: 'unchanged',
+      releaseError: null,
       notes: ['Lock: nothing to release (dry run took no lock)'],
     };
   }
@@ -195,5 +196,5 @@ export function releaseOutcome(
       : budget === 'attempt-withdrawn'
         ? '; budget attempt withdrawn (nothing was changed)'
         : '';
-  return { released, budget, notes: [`${lock}${extra}`] };
+  return { released, budget, releaseError: null, notes: [`${lock}${extra}`] };
 }

@@ -117,5 +117,10 @@ export type AttemptCompletion = (typeof ATTEMPT_COMPLETIONS)[number];
 export interface ReleaseOutcome {
   readonly released: boolean;
   readonly budget: 'cooldown-started' | 'attempt-withdrawn' | 'unchanged';
+  /**
+   * Set when the table could not be written after a few tries: the lock then falls back to its
+   * expiry (release-lock does not throw for it, so a verified recovery stays "recovered").
+   */
+  readonly releaseError: string | null;
   readonly notes: readonly string[];
 }

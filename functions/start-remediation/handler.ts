@@ -1,14 +1,16 @@
 /**
- * start-remediation: starts the Remediation machine for links whose Unhealthy alarm is in ALARM,
- * from the Monitor (after each tick) or the alarm's EventBridge rule; both name the execution after
- * the alarm episode, so one episode is one execution. Config: runtimeConfig() (bundled).
- * Env: REMEDIATION_STATE_MACHINE_ARN.
+ * start-remediation: runs each observation of a link through its incident and starts the attempt
+ * the incident is due, from the Monitor (after each tick, with the tick's figures) or the Unhealthy
+ * alarm's EventBridge rule (the backup trigger). Both name an attempt after the incident's start
+ * and its number, so one attempt is one execution. Config: runtimeConfig() (bundled).
+ * Env: REMEDIATION_STATE_MACHINE_ARN, LOCK_TABLE_NAME.
  */
-import { cloudWatchClient, sfnClient } from '#shared/clients.ts';
+import { cloudWatchClient, dynamoClient, sfnClient } from '#shared/clients.ts';
 import { taskHandler } from '#shared/middleware.ts';
 import { requireEnv, runtimeConfig } from '#shared/runtime-config.ts';
+import { observeTick } from './observe.ts';
 import { StartInputSchema } from './schema.ts';
-import { type StartDeps, startRemediations, unhealthyAlarmsNow } from './start.ts';
+import { alarmObservations, processObservations, type StartDeps, unhealthyAlarmsNow } from './start.ts';
 
 /** The Lambda entry point (Monitor Task or EventBridge target). */
 export const handler = taskHandler(StartInputSchema, async (input, { signal }) => {
@@ -16,15 +18,25 @@ export const handler = taskHandler(StartInputSchema, async (input, { signal }) =
   const deps: StartDeps = {
     cloudWatch: cloudWatchClient(),
     sfn: sfnClient(),
+    table: { client: dynamoClient(), tableName: requireEnv('LOCK_TABLE_NAME') },
     stateMachineArn: requireEnv('REMEDIATION_STATE_MACHINE_ARN'),
     signal,
+    now: () => new Date(),
   };
   if (input.source === 'monitor') {
+    if (input.tunnels && input.canaries) {
+      const observations = observeTick(config.links, input.tunnels, input.canaries, new Date());
+      return processObservations(deps, config, observations);
+    }
     const { alarms, missing } = await unhealthyAlarmsNow(deps, config);
-    return startRemediations(deps, config, alarms, missing);
+    const { observations, skipped } = alarmObservations(config, alarms, new Date());
+    return processObservations(deps, config, observations, [...missing, ...skipped]);
   }
   const { alarmName, state } = input.detail;
-  return startRemediations(deps, config, [
-    { alarmName, stateValue: state.value, enteredAt: new Date(state.timestamp) },
-  ]);
+  const { observations, skipped } = alarmObservations(
+    config,
+    [{ alarmName, stateValue: state.value, enteredAt: new Date(state.timestamp) }],
+    new Date(),
+  );
+  return processObservations(deps, config, observations, skipped);
 });

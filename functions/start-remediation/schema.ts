@@ -1,10 +1,33 @@
-/** start-remediation's two inputs: the Monitor's `{ source: "monitor" }`, or the alarm's EventBridge event. */
+/** start-remediation's two inputs: the Monitor's tick, or the alarm's EventBridge event. */
 import { z } from 'zod';
 
-/** The Monitor machine's call after each tick. */
+const ErrorBranch = { ok: z.literal(false), error: z.string(), cause: z.string().optional() };
+
+/**
+ * The Monitor machine's call after each tick, with the tick's own figures (`$.telemetry`): the
+ * tunnel branch and the canary groups, as CollectTelemetry produced them. Without them (an older
+ * Monitor definition) the Unhealthy alarms are read instead.
+ */
 export const MonitorInputSchema = z.object({
   source: z.literal('monitor'),
   executionId: z.string().optional(),
+  tunnels: z
+    .discriminatedUnion('ok', [
+      z.object({
+        ok: z.literal(true),
+        result: z.looseObject({ checkedAt: z.string().optional(), links: z.array(z.unknown()) }),
+      }),
+      z.looseObject(ErrorBranch),
+    ])
+    .optional(),
+  canaries: z
+    .array(
+      z.discriminatedUnion('ok', [
+        z.object({ ok: z.literal(true), result: z.looseObject({ links: z.array(z.unknown()) }) }),
+        z.looseObject({ ...ErrorBranch, links: z.array(z.string()).default([]) }),
+      ]),
+    )
+    .optional(),
 });
 
 /** EventBridge "CloudWatch Alarm State Change" (only the fields used; the rest passes). */

@@ -1,23 +1,45 @@
-/** Starting the remediations of unhealthy links: the alarms' states in, StartExecution per episode out. */
+/**
+ * Starting the remediations of failing links: observations in (a Monitor tick's figures, or the
+ * Unhealthy alarm's event), the incident item read and moved with conditional writes, StartExecution
+ * per attempt out. Both triggers run the same decision over the same item, so they converge on one
+ * incident and one execution per attempt.
+ */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { linkAlarmName } from '#shared/alarm-names.ts';
-import type { Config } from '#shared/config.ts';
+import { getBudget, getLock } from '#functions/remediation-guard/adapters.ts';
+import { budgetKey } from '#functions/remediation-guard/budget.ts';
+import { lockKey } from '#functions/remediation-guard/lock.ts';
+import { linkAlarmName, linkOfUnhealthyAlarm } from '#shared/alarm-names.ts';
+import { type Config, findLink, remediationEnabledFor } from '#shared/config.ts';
 import { AwsThrottledError, describeError, isThrottling } from '#shared/errors.ts';
+import { attemptInput } from '#shared/incident.ts';
+import {
+  advanceAttempt,
+  getIncident,
+  type IncidentTable,
+  openIncident,
+  recordHealthyTick,
+} from '#shared/incident-table.ts';
+import { logger } from '#shared/powertools.ts';
 import { describeCompositeAlarms, startNamedExecution } from './adapters.ts';
+import { decideStart, type LinkItems } from './decide.ts';
 import { RemediationStartError } from './errors.ts';
-import { planStarts } from './plan.ts';
-import type { AlarmState, Skipped, StartResult } from './types.ts';
+import type { AlarmState, LinkDecision, Observation, Skipped, StartResult } from './types.ts';
 
 /** The clients and target of the starts, and the invocation's abort signal. */
 export interface StartDeps {
   readonly cloudWatch: CloudWatchClient;
   readonly sfn: SFNClient;
+  readonly table: IncidentTable;
   readonly stateMachineArn: string;
   readonly signal: AbortSignal;
+  readonly now: () => Date;
 }
 
-/** The Monitor's branch: every link's Unhealthy composite, read now. */
+/** Re-read and re-decide this many times when another trigger moved the incident under us. */
+const DECIDE_TRIES = 3;
+
+/** The Monitor's branch without telemetry: every link's Unhealthy composite, read now. */
 export async function unhealthyAlarmsNow(
   deps: StartDeps,
   config: Config,
@@ -33,47 +55,272 @@ export async function unhealthyAlarmsNow(
 }
 
 /**
- * Starts one execution per link whose Unhealthy alarm is in ALARM. Tries every start; then, if any
- * failed, throws naming them (AwsThrottledError when all were throttled, so the caller retries).
+ * Alarm states as observations: ALARM is a failing observation at the time it entered ALARM; any
+ * other state observes nothing (the alarm lags the figures: it never closes an incident).
  */
-export async function startRemediations(
-  deps: StartDeps,
+export function alarmObservations(
   config: Config,
   alarms: readonly AlarmState[],
+  now: Date,
+): { observations: Observation[]; skipped: Skipped[] } {
+  const observations: Observation[] = [];
+  const skipped: Skipped[] = [];
+  for (const alarm of alarms) {
+    const name = linkOfUnhealthyAlarm(config.namespace, alarm.alarmName);
+    const link = name ? findLink(config, name) : undefined;
+    if (!link) {
+      skipped.push({
+        link: name ?? null,
+        alarmName: alarm.alarmName,
+        reason: 'not the Unhealthy alarm of a configured link',
+      });
+      continue;
+    }
+    if (alarm.stateValue !== 'ALARM') {
+      skipped.push({
+        link: link.name,
+        alarmName: alarm.alarmName,
+        reason: `Unhealthy alarm is ${alarm.stateValue}`,
+      });
+      continue;
+    }
+    observations.push({
+      link: link.name,
+      state: 'failing',
+      at: alarm.enteredAt ?? now,
+      source: 'alarm',
+      severity: 'outage',
+      detail: `Unhealthy alarm in ALARM since ${(alarm.enteredAt ?? now).toISOString()}`,
+    });
+  }
+  return { observations, skipped };
+}
+
+async function readItems(deps: StartDeps, link: string, needGates: boolean): Promise<LinkItems> {
+  const options = { signal: deps.signal };
+  const incident = await getIncident(deps.table, link, options);
+  if (!needGates) return { incident, lock: null, budget: null };
+  const [lock, budget] = await Promise.all([
+    getLock(deps.table, lockKey(link), options),
+    getBudget(deps.table, budgetKey(link), options),
+  ]);
+  return { incident, lock, budget };
+}
+
+type Outcome =
+  | { kind: 'started'; executionName: string; executionArn: string | null }
+  | { kind: 'already'; executionName: string };
+
+async function start(deps: StartDeps, executionName: string, input: string): Promise<Outcome> {
+  const result = await startNamedExecution(
+    deps.sfn,
+    { stateMachineArn: deps.stateMachineArn, name: executionName, input },
+    { signal: deps.signal },
+  );
+  return result.started
+    ? { kind: 'started', executionName, executionArn: result.executionArn }
+    : { kind: 'already', executionName };
+}
+
+/** One link's observation through the incident: decide, write conditionally, start. */
+async function handleLink(
+  deps: StartDeps,
+  config: Config,
+  observation: Observation,
+): Promise<{ decision: LinkDecision; outcome: Outcome | null }> {
+  const base = { link: observation.link, observed: observation.state, severity: observation.severity };
+  const settings = config.remediation;
+  for (let round = 1; round <= DECIDE_TRIES; round++) {
+    const now = deps.now();
+    const items = await readItems(deps, observation.link, observation.state !== 'unknown');
+    const decision = decideStart(observation, items, settings, now);
+    const incident = items.incident;
+    switch (decision.kind) {
+      case 'none':
+      case 'wait':
+        return {
+          decision: {
+            ...base,
+            decision: decision.kind === 'wait' ? 'waiting' : 'none',
+            incident: incident?.status === 'open' ? incident.startedAt : null,
+            attempt: incident?.status === 'open' ? incident.attempt : null,
+            executionName: null,
+            detail: decision.detail,
+          },
+          outcome: null,
+        };
+      case 'healthy-tick': {
+        if (!incident) break;
+        const written = await recordHealthyTick(
+          deps.table,
+          {
+            link: observation.link,
+            startedAt: incident.startedAt,
+            healthyTicks: decision.healthyTicks,
+            close: decision.close,
+            now,
+          },
+          { signal: deps.signal },
+        );
+        if (!written) continue;
+        return {
+          decision: {
+            ...base,
+            decision: decision.close ? 'closed' : 'healthy-tick',
+            incident: incident.startedAt,
+            attempt: incident.attempt,
+            executionName: null,
+            detail: decision.detail,
+          },
+          outcome: null,
+        };
+      }
+      case 'open': {
+        const opened = await openIncident(
+          deps.table,
+          {
+            link: observation.link,
+            startedAt: decision.startedAt,
+            executionName: decision.executionName,
+            now,
+          },
+          { signal: deps.signal },
+        );
+        if (!opened.opened) continue;
+        const outcome = await start(
+          deps,
+          decision.executionName,
+          attemptInput(observation.link, decision.startedAt, 1),
+        );
+        return {
+          decision: {
+            ...base,
+            decision: 'opened',
+            incident: decision.startedAt,
+            attempt: 1,
+            executionName: decision.executionName,
+            detail: decision.detail,
+          },
+          outcome,
+        };
+      }
+      case 'start': {
+        if (!incident) break;
+        // Sent even while it runs: Step Functions' name uniqueness is what makes every trigger of
+        // one attempt the same execution (same name and input while running: the same execution).
+        const sent = await start(
+          deps,
+          decision.executionName,
+          attemptInput(observation.link, incident.startedAt, decision.attempt),
+        );
+        const outcome: Outcome = decision.running
+          ? { kind: 'already', executionName: decision.executionName }
+          : sent;
+        return {
+          decision: {
+            ...base,
+            decision: outcome.kind === 'started' ? 'started' : 'already',
+            incident: incident.startedAt,
+            attempt: decision.attempt,
+            executionName: decision.executionName,
+            detail: decision.detail,
+          },
+          outcome,
+        };
+      }
+      case 'advance': {
+        if (!incident) break;
+        const moved = await advanceAttempt(
+          deps.table,
+          {
+            link: observation.link,
+            startedAt: incident.startedAt,
+            from: decision.from,
+            executionName: decision.executionName,
+            now,
+          },
+          { signal: deps.signal },
+        );
+        if (!moved) continue;
+        const outcome = await start(
+          deps,
+          decision.executionName,
+          attemptInput(observation.link, incident.startedAt, decision.attempt),
+        );
+        return {
+          decision: {
+            ...base,
+            decision: 'advanced',
+            incident: incident.startedAt,
+            attempt: decision.attempt,
+            executionName: decision.executionName,
+            detail: decision.detail,
+          },
+          outcome,
+        };
+      }
+    }
+  }
+  throw new RemediationStartError(
+    `${observation.link}: the incident item kept changing under us (${DECIDE_TRIES} tries)`,
+  );
+}
+
+/**
+ * Runs every observation through its link's incident. Tries every link; then, if any failed,
+ * throws naming them (AwsThrottledError when all were throttled, so the caller retries).
+ */
+export async function processObservations(
+  deps: StartDeps,
+  config: Config,
+  observations: readonly Observation[],
   skippedBefore: readonly Skipped[] = [],
 ): Promise<StartResult> {
-  const { starts, skipped } = planStarts(config, alarms);
   const started: StartResult['started'][number][] = [];
   const already: StartResult['already'][number][] = [];
-  const failures: { name: string; error: unknown }[] = [];
-  for (const start of starts) {
-    try {
-      const result = await startNamedExecution(
-        deps.sfn,
-        { stateMachineArn: deps.stateMachineArn, name: start.executionName, input: start.input },
-        { signal: deps.signal },
-      );
-      if (result.started) {
-        started.push({
-          link: start.link,
-          executionName: start.executionName,
-          executionArn: result.executionArn,
+  const skipped: Skipped[] = [...skippedBefore];
+  const decisions: LinkDecision[] = [];
+  const failures: { link: string; error: unknown }[] = [];
+  for (const observation of observations) {
+    const link = findLink(config, observation.link);
+    if (!link) continue;
+    if (!remediationEnabledFor(config, link)) {
+      if (observation.state === 'failing') {
+        skipped.push({
+          link: link.name,
+          alarmName: null,
+          reason: 'automatic remediation is disabled for this link',
         });
-      } else {
-        already.push({ link: start.link, executionName: start.executionName });
+      }
+      continue;
+    }
+    try {
+      const { decision, outcome } = await handleLink(deps, config, observation);
+      decisions.push(decision);
+      logger.info('incident decision', { ...decision });
+      if (outcome?.kind === 'started') {
+        started.push({
+          link: link.name,
+          executionName: outcome.executionName,
+          executionArn: outcome.executionArn,
+        });
+      } else if (outcome?.kind === 'already') {
+        already.push({ link: link.name, executionName: outcome.executionName });
+      } else if (observation.state === 'failing') {
+        skipped.push({ link: link.name, alarmName: null, reason: decision.detail });
       }
     } catch (error) {
-      failures.push({ name: start.executionName, error });
+      failures.push({ link: link.name, error });
     }
   }
   if (failures.length > 0) {
-    const detail = failures.map(({ name, error }) => `${name}: ${describeError(error).message}`).join('; ');
+    const detail = failures.map(({ link, error }) => `${link}: ${describeError(error).message}`).join('; ');
     const ok = started.map((s) => s.executionName).join(', ') || 'none';
-    const message = `could not start ${failures.length} remediation(s): ${detail}; started: ${ok}`;
+    const message = `could not process ${failures.length} link(s): ${detail}; started: ${ok}`;
     if (failures.every(({ error }) => isThrottling(error) || error instanceof AwsThrottledError)) {
       throw new AwsThrottledError(message);
     }
     throw new RemediationStartError(message);
   }
-  return { started, already, skipped: [...skippedBefore, ...skipped] };
+  return { started, already, skipped, decisions };
 }

@@ -9,20 +9,49 @@ export interface AlarmState {
   readonly enteredAt: Date | null;
 }
 
-/** A remediation to start: one per alarm episode. */
-export interface PlannedStart {
+/** What one trigger saw of one link. */
+export interface Observation {
   readonly link: string;
-  readonly alarmName: string;
-  readonly executionName: string;
-  /** The execution input, serialised once so both triggers send byte-identical input. */
-  readonly input: string;
+  /**
+   * `failing`: tunnels below minTunnelsUp or the canary failed (or the Unhealthy alarm is in ALARM);
+   * `healthy`: both figures read and good; `unknown`: a collection failure left it undecided.
+   */
+  readonly state: 'failing' | 'healthy' | 'unknown';
+  /** When it was seen (the tick's check time, or the time the alarm entered ALARM). */
+  readonly at: Date;
+  /** Which trigger saw it. */
+  readonly source: 'monitor' | 'alarm';
+  /** `outage` (failing), `redundancy-lost` (fewer than all tunnels up, at least minTunnelsUp), else null. */
+  readonly severity: 'outage' | 'redundancy-lost' | null;
+  readonly detail: string;
 }
 
-/** An alarm that starts nothing, and why. */
+/** An alarm (or link) that starts nothing, and why. */
 export interface Skipped {
   readonly link: string | null;
   readonly alarmName: string | null;
   readonly reason: string;
+}
+
+/** What start-remediation decided for one link, and why (logged and returned). */
+export interface LinkDecision {
+  readonly link: string;
+  readonly observed: Observation['state'];
+  readonly severity: Observation['severity'];
+  readonly decision:
+    | 'opened'
+    | 'started'
+    | 'already'
+    | 'advanced'
+    | 'waiting'
+    | 'healthy-tick'
+    | 'closed'
+    | 'none';
+  /** The incident's start (ISO) when there is one. */
+  readonly incident: string | null;
+  readonly attempt: number | null;
+  readonly executionName: string | null;
+  readonly detail: string;
 }
 
 /** start-remediation's output. */
@@ -33,7 +62,9 @@ export interface StartResult {
     readonly executionName: string;
     readonly executionArn: string | null;
   }[];
-  /** Episodes whose execution already exists (the other trigger, or an earlier tick, started it). */
+  /** Attempts whose execution already exists (the other trigger, or an earlier tick, started it). */
   readonly already: readonly { readonly link: string; readonly executionName: string }[];
   readonly skipped: readonly Skipped[];
+  /** One entry per link observed: the incident decision. */
+  readonly decisions: readonly LinkDecision[];
 }

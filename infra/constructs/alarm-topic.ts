@@ -5,9 +5,25 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
+import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { PAGER_FILTER_POLICY } from '#shared/audience.ts';
 import type { Config } from '#shared/config.ts';
+
+/**
+ * The SMS subscriptions' filter policy (functions/shared/audience.ts): only VPN Guard's `pager`
+ * messages, at most two per incident. CloudWatch's alarm notifications carry no message attributes,
+ * so they never match and reach only the unfiltered (e-mail) subscriptions
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering.html).
+ */
+export function pagerFilterPolicy(): Record<string, SubscriptionFilter> {
+  return Object.fromEntries(
+    Object.entries(PAGER_FILTER_POLICY).map(([attribute, values]) => [
+      attribute,
+      SubscriptionFilter.stringFilter({ allowlist: [...values] }),
+    ]),
+  );
+}
 
 export interface AlarmTopicProps {
   readonly config: Config;
@@ -73,6 +89,7 @@ export class AlarmTopic extends Construct {
         topic: this.topic,
         protocol: SubscriptionProtocol.SMS,
         endpoint: number,
+        filterPolicy: pagerFilterPolicy(),
       });
     });
   }

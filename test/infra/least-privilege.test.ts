@@ -180,9 +180,16 @@ describe('ping-canary', () => {
 });
 
 describe('start-remediation', () => {
-  it('may only read the Unhealthy alarms and start the Remediation machine', () => {
+  it('may only read the Unhealthy alarms, keep the incident items of the lock table and start the Remediation machine', () => {
     const role = stack.remediation.startRemediation.role;
-    expect(actionSet(role)).toEqual(['cloudwatch:DescribeAlarms', 'states:StartExecution']);
+    expect(actionSet(role)).toEqual([
+      'cloudwatch:DescribeAlarms',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'states:StartExecution',
+    ]);
+    expect(statementFor(role, 'dynamodb:PutItem').Resource).toEqual(arnOf(stack.remediation.lockTable));
     expect(resourcesOf(statementFor(role, 'cloudwatch:DescribeAlarms'))).toEqual(
       config.links.map((link) => arnOf(defined(stack.linkAlarms.get(link.name), link.name).unhealthy)),
     );
@@ -206,9 +213,22 @@ describe('remediation-guard', () => {
 });
 
 describe('notify', () => {
-  it('may only publish to the alarm topic, using its key', () => {
+  it("may only publish to the alarm topic (using its key), keep the lock table's incident items and read the Remediation machine's execution histories", () => {
     const role = stack.remediation.notify.role;
-    expect(actionSet(role)).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'sns:Publish']);
+    expect(actionSet(role)).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'sns:Publish',
+      'states:GetExecutionHistory',
+    ]);
+    expect(statementFor(role, 'dynamodb:DeleteItem').Resource).toEqual(arnOf(stack.remediation.lockTable));
+    expect(JSON.stringify(statementFor(role, 'states:GetExecutionHistory').Resource)).toContain(
+      ':execution:',
+    );
     expect(statementFor(role, 'sns:Publish').Resource).toEqual({ Ref: logicalId(stack.alarmTopic.topic) });
     expect(statementFor(role, 'kms:Decrypt').Resource).toEqual(arnOf(stack.alarmTopic.key));
   });

@@ -90,8 +90,8 @@ describe('alarms', () => {
 
   it('give every link the five alarms plus RemediationFailed', () => {
     template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 3);
-    // 3 links × 5 metric alarms + 2 Monitor execution alarms.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 5 + 2);
+    // 3 links × 5 metric alarms + 2 Monitor and 2 Remediation (timed out, aborted) execution alarms.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 5 + 2 + 2);
   });
 
   it("the alarm rule listens to every link's Unhealthy alarm", () => {

@@ -95,6 +95,8 @@ describe('buildReport', () => {
       routes: fullState().repoint?.routes,
       plan: [],
       reason: 'Unhealthy alarm in ALARM since 2026-11-26T11:58:00Z',
+      rung: null,
+      rungs: [],
     });
   });
 

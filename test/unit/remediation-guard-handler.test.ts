@@ -339,6 +339,7 @@ describe('the remediation-guard handler', () => {
       expect(output).toEqual({
         released: true,
         budget: 'cooldown-started',
+        releaseError: null,
         notes: ['Lock: released; cooldown started'],
       });
     });
