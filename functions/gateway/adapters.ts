@@ -328,11 +328,13 @@ export async function describeTunnelMaintenance(
     .catch(readFailed(`DescribeVpnConnections ${vpnConnectionIds.join(', ')}`));
   const tunnels = (output.VpnConnections ?? []).flatMap((c) =>
     (c.VgwTelemetry ?? []).flatMap((t) =>
-      c.VpnConnectionId && t.OutsideIpAddress ? [{ id: c.VpnConnectionId, ip: t.OutsideIpAddress }] : [],
+      c.VpnConnectionId && t.OutsideIpAddress
+        ? [{ id: c.VpnConnectionId, ip: t.OutsideIpAddress, status: t.Status ?? null }]
+        : [],
     ),
   );
   return Promise.all(
-    tunnels.map(async ({ id, ip }) => {
+    tunnels.map(async ({ id, ip, status: tunnelStatus }) => {
       const status = await client
         .send(
           new GetVpnTunnelReplacementStatusCommand({ VpnConnectionId: id, VpnTunnelOutsideIpAddress: ip }),
@@ -344,6 +346,7 @@ export async function describeTunnelMaintenance(
       return {
         vpnConnectionId: id,
         outsideIp: ip,
+        status: tunnelStatus,
         pendingMaintenance: details?.PendingMaintenance ?? null,
         autoAppliedAfter: when(details?.MaintenanceAutoAppliedAfter),
         lastApplied: when(details?.LastMaintenanceApplied),

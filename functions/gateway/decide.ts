@@ -223,8 +223,10 @@ export function preconditionRefusals(observation: Observation, link: LinkConfig,
 function maintenanceInProgress(observation: Observation, now: Date): string | null {
   const busy = observation.maintenance.tunnels.filter((t) => {
     const pending = t.pendingMaintenance && !/^none$/i.test(t.pendingMaintenance);
-    const due = t.autoAppliedAfter === null || new Date(t.autoAppliedAfter).getTime() <= now.getTime();
-    return pending && due;
+    // AWS gives no "in progress" flag: pending maintenance on a tunnel that is down, or past its
+    // auto-apply time, is AWS replacing the endpoint.
+    const due = t.autoAppliedAfter !== null && new Date(t.autoAppliedAfter).getTime() <= now.getTime();
+    return pending && (due || t.status === 'DOWN');
   });
   if (busy.length === 0) return null;
   return `AWS tunnel maintenance in progress on ${busy

@@ -112,6 +112,8 @@ export interface CanarySubnetView {
 export interface TunnelMaintenance {
   readonly vpnConnectionId: string;
   readonly outsideIp: string;
+  /** The tunnel's telemetry status (`UP` / `DOWN`). */
+  readonly status: string | null;
   readonly pendingMaintenance: string | null;
   readonly autoAppliedAfter: string | null;
   readonly lastApplied: string | null;

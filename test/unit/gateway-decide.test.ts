@@ -299,8 +299,9 @@ describe('decide: the first rung for each situation', () => {
               {
                 vpnConnectionId: 'vpn-1',
                 outsideIp: '198.51.100.1',
+                status: 'DOWN',
                 pendingMaintenance: 'Pending',
-                autoAppliedAfter: at(-30).toISOString(),
+                autoAppliedAfter: at(7 * 86_400).toISOString(),
                 lastApplied: null,
               },
             ],
