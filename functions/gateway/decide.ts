@@ -187,7 +187,12 @@ export function driftOf(observation: Observation, instance: ObservedInstance, li
 }
 
 /** Refusals that hold whatever the rung: each names the fact. */
-export function preconditionRefusals(observation: Observation, link: LinkConfig, now: Date): string[] {
+export function preconditionRefusals(
+  observation: Observation,
+  link: LinkConfig,
+  now: Date,
+  replacedInstanceId: string | null = null,
+): string[] {
   const refusals: string[] = [];
   const group = observation.autoScalingGroupName;
   const suspended = observation.suspendedProcesses.filter((p) => p === 'Launch' || p === 'Terminate');
@@ -199,7 +204,8 @@ export function preconditionRefusals(observation: Observation, link: LinkConfig,
   const holder = observation.elasticIp.instanceId;
   if (holder) {
     const instance = observation.instances.find((i) => i.instanceId === holder);
-    if (instance && !instance.inGroup) {
+    // The instance this execution terminated still holds it until its interface is deleted.
+    if (instance && !instance.inGroup && holder !== replacedInstanceId) {
       refusals.push(
         `Elastic IP ${observation.elasticIp.publicIp ?? observation.elasticIp.allocationId} held by ${holder} outside the group ${group}: VPN Guard never takes it silently`,
       );
@@ -365,7 +371,7 @@ export function decide(request: DecideRequest): LoopState {
     return step('recovered', ['Plan: a real run would now verify the link (tunnels UP, canary passing)']);
   }
 
-  const refusals = preconditionRefusals(observation, link, now);
+  const refusals = preconditionRefusals(observation, link, now, base.replacedInstanceId);
   if (refusals.length > 0) return page('PreconditionRefusedError', refusals.join('; '));
 
   // Verified: consecutive good samples after (or without) a rung.
