@@ -5,8 +5,9 @@
  * standing for the hosts across each VPN (remote-hosts.ts).
  *
  * Link model (link-model.ts): a link *works* when a running gateway instance holds the link's
- * Elastic IP, runs IPsec, has its source/dest check off, and every configured route table x remote
- * CIDR points at its interface. Tunnels follow the gateway: UP `tunnelUpSeconds` after it can
+ * Elastic IP on its configured interface, runs IPsec, and its forwarding interface (the routes'
+ * target, `gateway.routeDeviceIndex`) has source/dest check off and is the target of every
+ * configured route table x remote CIDR and of the table each canary subnet actually uses. Tunnels follow the gateway: UP `tunnelUpSeconds` after it can
  * negotiate (the second tunnel a little later), DOWN `tunnelDownSeconds` after it cannot (dead-peer
  * detection), each change moving LastStatusChange. The canary's hosts answer only while the
  * tunnels are up and the path is right; otherwise they go silent for real.

@@ -35,6 +35,8 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MUTATING_COMMANDS } from '#sandbox/world/calls.ts';
+import { MODELLED_COMMANDS } from '#sandbox/world/mocks.ts';
 import { HOME_REGION, World, type WorldOptions } from '#sandbox/world/world.ts';
 
 const config = JSON.parse(
@@ -75,6 +77,58 @@ function gateway(w: World): string {
 }
 
 const DRY_RUN = { name: 'DryRunOperation', message: 'Request would have succeeded, but DryRun flag is set.' };
+
+describe('the world API surface of the brief', () => {
+  it('models every command of the contract, and marks the writes mutating', () => {
+    // Prepare: the contract's lists (BRIEF, "World API surface").
+    const contract = {
+      ec2: [
+        'DescribeInstances',
+        'DescribeNetworkInterfaces',
+        'ModifyNetworkInterfaceAttribute',
+        'ModifyInstanceAttribute',
+        'DescribeAddresses',
+        'AssociateAddress',
+        'DisassociateAddress',
+        'DescribeRouteTables',
+        'ReplaceRoute',
+        'CreateRoute',
+        'DescribeVpnConnections',
+        'GetVpnTunnelReplacementStatus',
+      ],
+      autoscaling: [
+        'DescribeAutoScalingGroups',
+        'DescribeLifecycleHooks',
+        'DescribeInstanceRefreshes',
+        'DescribeScalingActivities',
+        'TerminateInstanceInAutoScalingGroup',
+        'CompleteLifecycleAction',
+        'RecordLifecycleActionHeartbeat',
+      ],
+      ssm: ['DescribeInstanceInformation', 'SendCommand', 'GetCommandInvocation'],
+    } as const;
+    const writes = [
+      'ModifyNetworkInterfaceAttribute',
+      'ModifyInstanceAttribute',
+      'AssociateAddress',
+      'DisassociateAddress',
+      'ReplaceRoute',
+      'CreateRoute',
+      'TerminateInstanceInAutoScalingGroup',
+      'CompleteLifecycleAction',
+      'RecordLifecycleActionHeartbeat',
+      'SendCommand',
+    ];
+    // Act + Assess
+    for (const [service, commands] of Object.entries(contract) as [
+      keyof typeof contract,
+      readonly string[],
+    ][]) {
+      expect(MODELLED_COMMANDS[service]).toEqual(expect.arrayContaining([...commands]));
+      for (const command of commands) expect(MUTATING_COMMANDS.has(command)).toBe(writes.includes(command));
+    }
+  });
+});
 
 describe('EC2: network interfaces and source/dest check', () => {
   it('lists an instance with several interfaces by device index, each with its own source/dest check', async () => {
