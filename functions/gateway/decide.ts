@@ -35,6 +35,7 @@ export const LOOP_ACTIONS = [
   'wait-replacement',
   'verify',
   'recovered',
+  'recovered-by-itself',
   'page',
 ] as const;
 /** See {@link LOOP_ACTIONS}. */
@@ -47,7 +48,14 @@ export type Sample = 'good' | 'failing' | 'unknown';
  * With the tunnels UP and only the canary failing, the path may be broken beyond the gateway (a far
  * host, a security group): replacing the gateway needs this many consecutive failing samples.
  */
-export const CANARY_ONLY_REPLACE_CONFIRMATIONS = 3;
+export const CANARY_ONLY_REPLACE_CONFIRMATIONS = 4;
+
+/**
+ * Replacing a gateway that is running, InService and without drift (the fault may be on AWS's side,
+ * or pass by itself) also needs this many consecutive failing samples first: about a minute of
+ * evidence beyond the confirmation window. A stopped or dead instance is replaced at once.
+ */
+export const RUNNING_GATEWAY_REPLACE_CONFIRMATIONS = 4;
 
 /** A lower rung (repair, restart) either takes within a couple of IKE/DPD cycles or it will not. */
 export const LOWER_RUNG_VERIFY_MINUTES = 2;
@@ -385,9 +393,11 @@ export function decide(request: DecideRequest): LoopState {
   }
   if (!request.dryRun && goodSamples >= settings.verifySamples && base.rungs.length === 0) {
     const seconds = Math.max(0, Math.round((nowMs - new Date(request.startedAt).getTime()) / 1000));
-    return step('recovered', [`Healthy${seen}: ${goodSamples} consecutive good samples, nothing to change`], {
-      timeToRecoverSeconds: seconds,
-    });
+    return step(
+      'recovered-by-itself',
+      [`Healthy${seen}: ${goodSamples} consecutive good samples before any change: recovered by itself`],
+      { timeToRecoverSeconds: seconds },
+    );
   }
 
   if (nowMs >= new Date(deadlineAt).getTime()) {
@@ -624,12 +634,13 @@ function ladder(input: LadderInput): LoopState {
         request.probe !== null &&
         tunnelsVerdict(request.probe.tunnels, link.name).state === 'up' &&
         canaryVerdict(request.probe.canary, link.name).state === 'fail';
-      if (canaryOnly && base.failingSamples < CANARY_ONLY_REPLACE_CONFIRMATIONS) {
+      const needed = canaryOnly ? CANARY_ONLY_REPLACE_CONFIRMATIONS : RUNNING_GATEWAY_REPLACE_CONFIRMATIONS;
+      if (request.trigger !== 'drill' && base.failingSamples < needed) {
         return step(
           'verify',
           [
             ...notes,
-            `Tunnels UP, only the canary fails${seen}: ${base.failingSamples}/${CANARY_ONLY_REPLACE_CONFIRMATIONS} failing samples before replacing ${gateway.instanceId}`,
+            `${canaryOnly ? 'Tunnels UP, only the canary fails' : `${gateway.instanceId} runs, InService, without drift`}${seen}: ${base.failingSamples}/${needed} failing samples before replacing it`,
           ],
           { ...patch, targetInstanceId: gateway.instanceId },
         );
@@ -701,12 +712,19 @@ function replaceRung(input: LadderInput, instance: ObservedInstance, notes: stri
   const { observation, begin, page, request } = input;
   const hook = hookRefusal(observation, request.settings);
   if (hook) return page('PreconditionRefusedError', hook, notes);
-  if (observation.refreshInProgress || observation.activityInProgress) {
+  if (observation.refreshInProgress) {
+    return page(
+      'PreconditionRefusedError',
+      `${observation.refreshInProgress} on group ${observation.autoScalingGroupName}: a terminate would be refused (ResourceContention) and the refresh replaces instances itself`,
+      notes,
+    );
+  }
+  if (observation.activityInProgress) {
     return input.step(
       'wait-replacement',
       [
         ...notes,
-        `Replace deferred: ${observation.refreshInProgress ?? observation.activityInProgress}: a terminate would be refused; waiting`,
+        `Replace deferred: ${observation.activityInProgress}: a terminate would be refused (ScalingActivityInProgress); waiting`,
       ],
       { failedRungs: [...input.failedRungs] },
     );

@@ -5,7 +5,7 @@
  */
 import { autoScalingClient, ec2Client, ssmClient } from '#shared/clients.ts';
 import { findLink } from '#shared/config.ts';
-import { InvalidInputError } from '#shared/errors.ts';
+import { DeadlineExceededError, InvalidInputError, PreconditionRefusedError } from '#shared/errors.ts';
 import { taskHandler } from '#shared/middleware.ts';
 import { requireEnv, runtimeConfig } from '#shared/runtime-config.ts';
 import {
@@ -38,8 +38,8 @@ export const handler = taskHandler(GatewayInputSchema, async (input, { signal })
       return observeGateway({ ...deps, vpnEc2: ec2Client(link.vpn.region) }, link, now);
     case 'confirm':
       return confirmUnhealthy({ ...input, confirmSeconds: config.remediation.confirmSeconds, now });
-    case 'decide':
-      return decide({
+    case 'decide': {
+      const next = decide({
         ...input,
         link,
         settings: config.remediation,
@@ -47,6 +47,16 @@ export const handler = taskHandler(GatewayInputSchema, async (input, { signal })
         loop: input.loop as unknown as DecideRequest['loop'],
         now,
       });
+      // A page is the state's failure, with the cause naming the fact: the console, the CLI and the
+      // notification all name the deciding state and the error.
+      if (next.action === 'page') {
+        const cause = next.cause ?? 'a human is needed';
+        throw next.error === 'DeadlineExceededError'
+          ? new DeadlineExceededError(cause)
+          : new PreconditionRefusedError(cause);
+      }
+      return next;
+    }
     case 'replace':
       return replaceInstance(deps, { ...input, link, now });
     case 'configure':

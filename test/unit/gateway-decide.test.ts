@@ -226,19 +226,19 @@ describe('decide: the first rung for each situation', () => {
       target: OLD,
     },
     {
-      name: 'a restart command but the instance is not SSM-managed: replace',
+      name: 'a restart command but the instance is not SSM-managed: no restart, sampling towards a replacement',
       req: request(observation(instance(OLD, { ssmManaged: false })), 'down', {
         link: withLink({ restartCommand: 'systemctl restart ipsec' }),
       }),
-      action: 'replace',
-      rung: 'replace',
+      action: 'verify',
+      rung: null,
       target: OLD,
     },
     {
-      name: 'tunnels down on a gateway without drift and no restart: replace through the group',
+      name: 'tunnels down on a running gateway without drift and no restart: more failing samples before replacing',
       req: request(observation(healthy), 'down'),
-      action: 'replace',
-      rung: 'replace',
+      action: 'verify',
+      rung: null,
       target: OLD,
     },
     {
@@ -347,8 +347,25 @@ describe('decide: the first rung for each situation', () => {
       cause: 'gateway.routeDeviceIndex 1',
     },
     {
-      name: 'an instance refresh in progress when a replacement is needed: wait, do not terminate',
-      req: request(observation(healthy, { refreshInProgress: 'instance refresh r-1 InProgress' }), 'down'),
+      name: 'an instance refresh in progress when a replacement is needed: page naming it, terminate nothing',
+      req: request(
+        observation(instance(OLD, { state: 'stopped' }), {
+          refreshInProgress: 'instance refresh r-1 InProgress',
+        }),
+        'down',
+      ),
+      action: 'page',
+      rung: 'page',
+      cause: 'instance refresh r-1 InProgress',
+    },
+    {
+      name: 'a scaling activity in progress when a replacement is needed: wait for it, do not terminate',
+      req: request(
+        observation(instance(OLD, { state: 'stopped' }), {
+          activityInProgress: 'scaling activity a-1 InProgress',
+        }),
+        'down',
+      ),
       action: 'wait-replacement',
       rung: null,
     },
@@ -447,9 +464,10 @@ describe('decide: the loop over several samples', () => {
     const states = chain([
       { o: drifted, health: 'down', t: 0 },
       { o: fixed, health: 'down', t: 60 },
+      { o: fixed, health: 'down', t: 100 },
       { o: fixed, health: 'down', t: 125 },
     ]);
-    expect(states.map((s) => s.action)).toEqual(['configure', 'verify', 'replace']);
+    expect(states.map((s) => s.action)).toEqual(['configure', 'verify', 'verify', 'replace']);
     expect(states.at(-1)?.rungs).toEqual(['repair', 'replace']);
     expect(states.at(-1)?.failedRungs).toEqual(['repair']);
   });
@@ -460,26 +478,39 @@ describe('decide: the loop over several samples', () => {
       [
         { o: observation(gw), health: 'down', t: 0 },
         { o: observation(gw), health: 'down', t: 60 },
+        { o: observation(gw), health: 'down', t: 90 },
         { o: observation(gw), health: 'down', t: 130 },
       ],
       { link: withLink({ restartCommand: 'systemctl restart ipsec' }) },
     );
-    expect(states.map((s) => s.action)).toEqual(['restart-ipsec', 'verify', 'replace']);
+    expect(states.map((s) => s.action)).toEqual(['restart-ipsec', 'verify', 'verify', 'replace']);
     expect(states.at(-1)?.rungs).toEqual(['restart-ipsec', 'replace']);
   });
 
-  it('replaces after three failing samples when only the canary fails', () => {
+  it('replaces a running gateway without drift only after four failing samples (tunnels down, or only the canary)', () => {
+    const o = observation(instance(OLD));
+    for (const health of ['canary-only', 'down'] as const) {
+      const states = chain([0, 15, 30, 45].map((t) => ({ o, health, t })));
+      expect(
+        states.map((s) => s.action),
+        health,
+      ).toEqual(['verify', 'verify', 'verify', 'replace']);
+    }
+  });
+
+  it('reports recovered by itself when good samples arrive before any rung acted', () => {
     const o = observation(instance(OLD));
     const states = chain([
-      { o, health: 'canary-only', t: 0 },
-      { o, health: 'canary-only', t: 15 },
-      { o, health: 'canary-only', t: 30 },
+      { o, health: 'down', t: 0 },
+      { o, health: 'good', t: 15 },
+      { o, health: 'good', t: 30 },
     ]);
-    expect(states.map((s) => s.action)).toEqual(['verify', 'verify', 'replace']);
+    expect(states.map((s) => s.action)).toEqual(['verify', 'verify', 'recovered-by-itself']);
+    expect(states.at(-1)?.rungs).toEqual([]);
   });
 
   it('waits for the replacement after a termination, then configures it and verifies', () => {
-    const gw = instance(OLD);
+    const gw = instance(OLD, { state: 'stopped' });
     const terminating = instance(OLD, { lifecycleState: 'Terminating', state: 'shutting-down' });
     const pending = instance(NEW, { lifecycleState: 'Pending', state: 'pending' });
     const states = chain([
