@@ -48,14 +48,16 @@ export type Sample = 'good' | 'failing' | 'unknown';
  * With the tunnels UP and only the canary failing, the path may be broken beyond the gateway (a far
  * host, a security group): replacing the gateway needs this many consecutive failing samples.
  */
-export const CANARY_ONLY_REPLACE_CONFIRMATIONS = 4;
+export const CANARY_ONLY_REPLACE_CONFIRMATIONS = 6;
 
 /**
  * Replacing a gateway that is running, InService and without drift (the fault may be on AWS's side,
  * or pass by itself) also needs this many consecutive failing samples first: about a minute of
- * evidence beyond the confirmation window. A stopped or dead instance is replaced at once.
+ * evidence beyond the confirmation window (six samples 15 s apart, about 75 s): a replacement costs
+ * minutes of outage, so a fault shorter than that (IPsec restarting, an AWS-side flap) is waited out.
+ * A stopped or dead instance is replaced at once.
  */
-export const RUNNING_GATEWAY_REPLACE_CONFIRMATIONS = 4;
+export const RUNNING_GATEWAY_REPLACE_CONFIRMATIONS = 6;
 
 /** A lower rung (repair, restart) either takes within a couple of IKE/DPD cycles or it will not. */
 export const LOWER_RUNG_VERIFY_MINUTES = 2;

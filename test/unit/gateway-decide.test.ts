@@ -463,11 +463,20 @@ describe('decide: the loop over several samples', () => {
     });
     const states = chain([
       { o: drifted, health: 'down', t: 0 },
+      { o: fixed, health: 'down', t: 30 },
       { o: fixed, health: 'down', t: 60 },
-      { o: fixed, health: 'down', t: 100 },
+      { o: fixed, health: 'down', t: 90 },
+      { o: fixed, health: 'down', t: 110 },
       { o: fixed, health: 'down', t: 125 },
     ]);
-    expect(states.map((s) => s.action)).toEqual(['configure', 'verify', 'verify', 'replace']);
+    expect(states.map((s) => s.action)).toEqual([
+      'configure',
+      'verify',
+      'verify',
+      'verify',
+      'verify',
+      'replace',
+    ]);
     expect(states.at(-1)?.rungs).toEqual(['repair', 'replace']);
     expect(states.at(-1)?.failedRungs).toEqual(['repair']);
   });
@@ -477,24 +486,33 @@ describe('decide: the loop over several samples', () => {
     const states = chain(
       [
         { o: observation(gw), health: 'down', t: 0 },
+        { o: observation(gw), health: 'down', t: 30 },
         { o: observation(gw), health: 'down', t: 60 },
         { o: observation(gw), health: 'down', t: 90 },
+        { o: observation(gw), health: 'down', t: 110 },
         { o: observation(gw), health: 'down', t: 130 },
       ],
       { link: withLink({ restartCommand: 'systemctl restart ipsec' }) },
     );
-    expect(states.map((s) => s.action)).toEqual(['restart-ipsec', 'verify', 'verify', 'replace']);
+    expect(states.map((s) => s.action)).toEqual([
+      'restart-ipsec',
+      'verify',
+      'verify',
+      'verify',
+      'verify',
+      'replace',
+    ]);
     expect(states.at(-1)?.rungs).toEqual(['restart-ipsec', 'replace']);
   });
 
-  it('replaces a running gateway without drift only after four failing samples (tunnels down, or only the canary)', () => {
+  it('replaces a running gateway without drift only after six failing samples (tunnels down, or only the canary)', () => {
     const o = observation(instance(OLD));
     for (const health of ['canary-only', 'down'] as const) {
-      const states = chain([0, 15, 30, 45].map((t) => ({ o, health, t })));
+      const states = chain([0, 15, 30, 45, 60, 75].map((t) => ({ o, health, t })));
       expect(
         states.map((s) => s.action),
         health,
-      ).toEqual(['verify', 'verify', 'verify', 'replace']);
+      ).toEqual(['verify', 'verify', 'verify', 'verify', 'verify', 'replace']);
     }
   });
 
