@@ -227,17 +227,27 @@ export class Remediation extends Construct {
           'ec2:DescribeInstances',
           'ec2:DescribeAddresses',
           'ec2:DescribeRouteTables',
-          'ec2:DescribeVpnConnections',
         ],
         resources: ['*'],
+      }),
+    );
+    // The tunnels' outside IPs for the maintenance lookup: only in the links' VPN Regions.
+    gateway.addToPolicy(
+      new PolicyStatement({
+        sid: 'DescribeLinkVpnConnections',
+        actions: ['ec2:DescribeVpnConnections'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:RequestedRegion': [...new Set(config.links.map((link) => link.vpn.region))] },
+        },
       }),
     );
     gateway.acknowledgeWildcard(
       'Resource',
       '*',
       'autoscaling:DescribeAutoScalingGroups/DescribeLifecycleHooks/DescribeInstanceRefreshes/DescribeScalingActivities and ' +
-        'ec2:DescribeInstances/DescribeAddresses/DescribeRouteTables/DescribeVpnConnections support no resource-level ' +
-        'permissions (read-only; every mutating action is scoped).',
+        'ec2:DescribeInstances/DescribeAddresses/DescribeRouteTables/DescribeVpnConnections and ssm:DescribeInstanceInformation ' +
+        'support no resource-level permissions (read-only; every mutating action is scoped).',
     );
     // AWS's own tunnel maintenance, in each link's VPN Region, on the link's connections only.
     gateway.addToPolicy(
