@@ -106,6 +106,7 @@ export interface InitialLoop {
   readonly iteration: 0;
   readonly rung?: null;
   readonly rungs?: readonly Rung[];
+  readonly notes?: readonly string[];
 }
 
 /** An observation the ASL could not make (the Catch's error), a failed poll: "not yet". */
