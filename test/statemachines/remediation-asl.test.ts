@@ -290,24 +290,6 @@ function scriptGateway(old: { state: string } = { state: 'running' }): () => boo
   return () => repointed;
 }
 
-function mutatingCalls(): number {
-  const clients = [asg, ec2, dynamo] as const;
-  return MUTATING.reduce(
-    (sum, command) =>
-      sum +
-      clients.reduce(
-        (n, client) =>
-          n +
-          client
-            .commandCalls(command as Parameters<typeof client.commandCalls>[0])
-            // A DryRun call changes nothing: it only asks AWS whether the call is allowed.
-            .filter((call) => (call.args[0].input as { DryRun?: boolean }).DryRun !== true).length,
-        0,
-      ),
-    0,
-  );
-}
-
 describe('the Remediation state machine definition', () => {
   it('is valid ASL once its placeholders are substituted, and uses every key of its STATE_MACHINES entry', () => {
     // Prepare
