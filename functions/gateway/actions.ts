@@ -1,17 +1,21 @@
 /**
- * The gateway steps of a remediation. Each is idempotent (a retried state finds its work done and
- * changes nothing) and returns a before/after record; a dry run reads everything and changes nothing.
+ * The acts of the remediation loop. Each is idempotent (a retried state finds its work done and
+ * changes nothing) and returns a before/after record. A dry run reads everything, sends every EC2
+ * write of the plan with `DryRun: true` against the current resources (AWS answers DryRunOperation
+ * when allowed, UnauthorizedOperation when not) and changes nothing.
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { LinkConfig } from '#shared/config.ts';
 import {
   AwsThrottledError,
-  DeadlineExceededError,
+  AwsTransientError,
   describeError,
   GatewayStateError,
   GatewayUpdateError,
   isThrottling,
+  isTransient,
 } from '#shared/errors.ts';
 import {
   associateElasticIp,
@@ -22,22 +26,18 @@ import {
   describeRouteTables,
   disableSourceDestCheck,
   replaceRoute,
+  sendRestartCommand,
   terminateInGroup,
 } from './adapters.ts';
-import { currentInstance, describeInstances, findReplacement, terminationDecision } from './replacement.ts';
-import {
-  blackholes,
-  configuredRoutes,
-  describeRouteChange,
-  planRoutes,
-  REPLACEMENT_ENI_PLACEHOLDER,
-} from './routes.ts';
+import { terminationDecision } from './replacement.ts';
+import { describeRouteChange, planRoutes, REPLACEMENT_ENI_PLACEHOLDER } from './routes.ts';
 import type {
-  AwaitOutcome,
   ConfigureOutcome,
-  GatewaySnapshot,
+  InterfaceView,
+  PermissionCheck,
   ReplaceOutcome,
   RepointOutcome,
+  RestartOutcome,
   RouteChange,
 } from './types.ts';
 
@@ -45,58 +45,58 @@ import type {
 export interface GatewayDeps {
   readonly ec2: EC2Client;
   readonly autoScaling: AutoScalingClient;
+  readonly ssm: SSMClient;
   readonly signal: AbortSignal;
 }
 
-/** describe: the gateway as it is, before anything changes. Also checks the config against reality. */
-export async function describeGateway(
-  deps: GatewayDeps,
-  link: LinkConfig,
-  now: Date,
-): Promise<GatewaySnapshot> {
-  const options = { signal: deps.signal };
-  const { gateway } = link;
-  const group = await describeGroup(deps.autoScaling, gateway.autoScalingGroupName, options);
-  const instanceId = currentInstance(group);
-  const [instance, elasticIp, tables] = await Promise.all([
-    instanceId ? describeInstance(deps.ec2, instanceId, options) : Promise.resolve(null),
-    describeElasticIp(deps.ec2, gateway.elasticIpAllocationId, options),
-    describeRouteTables(deps.ec2, gateway.routeTableIds, options),
-  ]);
-  const routes = configuredRoutes(tables, gateway);
-  const lost = blackholes(routes).length;
-  const eip = elasticIp.instanceId
-    ? `on ${elasticIp.instanceId}/${elasticIp.networkInterfaceId ?? '?'}`
-    : 'not associated';
-  return {
-    takenAt: now.toISOString(),
-    autoScalingGroupName: group.autoScalingGroupName,
-    desiredCapacity: group.desiredCapacity,
-    instances: group.instances,
-    instanceId,
-    networkInterfaceId: instance?.networkInterfaceId ?? null,
-    sourceDestCheck: instance?.sourceDestCheck ?? null,
-    elasticIp,
-    routes,
-    notes: [
-      `Before: group ${group.autoScalingGroupName}: ${describeInstances(group.instances)}; gateway ${instanceId ?? 'none InService'}${
-        instance
-          ? ` (ENI ${instance.networkInterfaceId ?? '?'}, source/dest check ${instance.sourceDestCheck === false ? 'off' : 'ON'})`
-          : ''
-      }; Elastic IP ${elasticIp.publicIp ?? elasticIp.allocationId} ${eip}`,
-      `Before: routes ${routes
-        .map(
-          (route) =>
-            `${route.routeTableId} ${route.destinationCidrBlock} -> ${route.target ?? 'missing'}${route.state ? ` (${route.state})` : ''}`,
-        )
-        .join('; ')}${lost > 0 ? `; ${lost} blackholed` : ''}`,
-    ],
-  };
+/** The AWS error behind a wrapped one (the adapters keep it as `cause`). */
+function awsErrorOf(error: unknown): { name: string; message: string } {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return describeError(cause);
+}
+
+/** Sends one write with DryRun and reads AWS's verdict on the permission. */
+export async function checkPermission(
+  action: string,
+  resource: string,
+  send: () => Promise<unknown>,
+): Promise<PermissionCheck> {
+  try {
+    await send();
+    // EC2 never succeeds a DryRun call; an answer means the call was not a dry run at all.
+    return { action, resource, result: 'error', detail: 'the DryRun call returned without DryRunOperation' };
+  } catch (error) {
+    const { name, message } = awsErrorOf(error);
+    if (name === 'DryRunOperation') return { action, resource, result: 'allowed', detail: 'allowed' };
+    if (name === 'UnauthorizedOperation' || name === 'AccessDenied' || name === 'AccessDeniedException') {
+      return {
+        action,
+        resource,
+        result: 'denied',
+        detail: `missing permission ${action} on ${resource}: ${message}`,
+      };
+    }
+    return { action, resource, result: 'error', detail: `${name}: ${message}` };
+  }
+}
+
+/** One plan line per permission check. */
+export function describePermission(check: PermissionCheck): string {
+  switch (check.result) {
+    case 'allowed':
+      return `Permission ${check.action} on ${check.resource}: allowed (DryRun)`;
+    case 'denied':
+      return `Permission ${check.action} on ${check.resource}: DENIED: ${check.detail}`;
+    case 'unverified':
+      return `Permission ${check.action} on ${check.resource}: unverified (${check.detail})`;
+    case 'error':
+      return `Permission ${check.action} on ${check.resource}: could not check (${check.detail})`;
+  }
 }
 
 /**
- * replace: asks the group to terminate the old gateway (desired capacity kept, so the group launches
- * a replacement). Nothing to do when it is already terminating or gone, or when there is none.
+ * replace: asks the group to terminate the gateway (desired capacity kept, so the group launches a
+ * replacement). Nothing to do when it is already terminating or gone, or when there is none.
  */
 export async function replaceInstance(
   deps: GatewayDeps,
@@ -104,14 +104,14 @@ export async function replaceInstance(
 ): Promise<ReplaceOutcome> {
   const { link, oldInstanceId, dryRun } = request;
   const group = link.gateway.autoScalingGroupName;
-  const base = { requestedAt: request.now.toISOString(), oldInstanceId, activityId: null };
+  const base = { requestedAt: request.now.toISOString(), oldInstanceId, activityId: null, permissions: [] };
   if (!oldInstanceId) {
     return {
       ...base,
       action: 'nothing-to-terminate',
       before: { lifecycleState: null },
       after: { lifecycleState: null },
-      notes: [`Replace: group ${group} had no InService gateway; waiting for the group's own replacement`],
+      notes: [`Replace: group ${group} had no gateway to terminate; waiting for the group's own replacement`],
     };
   }
   const view = await describeGroup(deps.autoScaling, group, { signal: deps.signal });
@@ -129,13 +129,23 @@ export async function replaceInstance(
     };
   }
   if (dryRun) {
+    const permissions: PermissionCheck[] = [
+      {
+        action: 'autoscaling:TerminateInstanceInAutoScalingGroup',
+        resource: group,
+        result: 'unverified',
+        detail: 'Auto Scaling has no DryRun',
+      },
+    ];
     return {
       ...base,
       action: 'would-terminate',
       before,
       after: before,
+      permissions,
       notes: [
         `Replace: would terminate ${oldInstanceId} (${lifecycleState}) in group ${group}, keeping desired capacity so the group launches a replacement`,
+        ...permissions.map(describePermission),
       ],
     };
   }
@@ -163,148 +173,149 @@ export async function replaceInstance(
   };
 }
 
-/**
- * await-replacement: one poll of the group. Done when a healthy InService instance other than the
- * old one exists; a dry run reads once and reports what it would wait for.
- * @throws DeadlineExceededError when none is InService `timeoutMinutes` after `since`.
- */
-export async function awaitReplacement(
-  deps: GatewayDeps,
-  request: {
-    link: LinkConfig;
-    oldInstanceId: string | null;
-    since: string;
-    timeoutMinutes: number;
-    dryRun: boolean;
-    now: Date;
-  },
-): Promise<AwaitOutcome> {
-  const group = request.link.gateway.autoScalingGroupName;
-  const view = await describeGroup(deps.autoScaling, group, { signal: deps.signal });
-  const deadline = new Date(new Date(request.since).getTime() + request.timeoutMinutes * 60_000);
-  const base = {
-    instances: view.instances,
-    checkedAt: request.now.toISOString(),
-    deadlineAt: deadline.toISOString(),
-  };
-  const seen = describeInstances(view.instances);
-  if (request.dryRun) {
-    return {
-      ...base,
-      done: true,
-      newInstanceId: null,
-      notes: [
-        `Wait: would poll group ${group} every 15 s, up to ${request.timeoutMinutes} min, for an InService replacement (now: ${seen})`,
-      ],
-    };
-  }
-  const replacement = findReplacement(view, request.oldInstanceId);
-  if (replacement) {
-    return {
-      ...base,
-      done: true,
-      newInstanceId: replacement.instanceId,
-      notes: [`Wait: replacement ${replacement.instanceId} is InService in group ${group}`],
-    };
-  }
-  if (request.now >= deadline) {
-    throw new DeadlineExceededError(
-      `no InService replacement${request.oldInstanceId ? ` for ${request.oldInstanceId}` : ''} in group ${group} ${request.timeoutMinutes} min after the termination (deadline ${base.deadlineAt}); instances: ${seen}`,
-    );
-  }
-  return {
-    ...base,
-    done: false,
-    newInstanceId: null,
-    notes: [`Wait: no replacement InService yet (${seen})`],
-  };
-}
+const atIndex = (interfaces: readonly InterfaceView[], index: number) =>
+  interfaces.find((eni) => eni.deviceIndex === index);
 
 /**
- * configure: source/dest check off and the Elastic IP on the instance's primary ENI. What is already
- * so is left alone. In a dry run without a replacement it reports what it would do to one.
+ * configure: source/dest check off on every forwarding interface (the Elastic IP's and the routes'),
+ * the Elastic IP on its interface (`gateway.elasticIpDeviceIndex`). What is already so is left alone.
+ * A dry run without an instance (the replacement does not exist yet) plans against the current one.
  */
 export async function configureInstance(
   deps: GatewayDeps,
-  request: { link: LinkConfig; instanceId: string | null; dryRun: boolean },
+  request: { link: LinkConfig; instanceId: string | null; currentInstanceId: string | null; dryRun: boolean },
 ): Promise<ConfigureOutcome> {
   const options = { signal: deps.signal };
-  const { link, instanceId, dryRun } = request;
-  const allocationId = link.gateway.elasticIpAllocationId;
-  const address = await describeElasticIp(deps.ec2, allocationId, options);
+  const { link, dryRun } = request;
+  const { gateway } = link;
+  const allocationId = gateway.elasticIpAllocationId;
+  const instanceId = request.instanceId ?? (dryRun ? request.currentInstanceId : null);
+  if (!instanceId) throw new GatewayStateError('configure: no instance to configure');
+  const [address, instance] = await Promise.all([
+    describeElasticIp(deps.ec2, allocationId, options),
+    describeInstance(deps.ec2, instanceId, options),
+  ]);
+  if (!instance) throw new GatewayStateError(`configure: instance ${instanceId} does not exist`);
+  if (instance.state !== 'running' && !dryRun) {
+    throw new GatewayStateError(
+      `configure: instance ${instanceId} is ${instance.state ?? 'unknown'}, not running`,
+    );
+  }
+  const eipEni = atIndex(instance.networkInterfaces, gateway.elasticIpDeviceIndex);
+  const routeEni = atIndex(instance.networkInterfaces, gateway.routeDeviceIndex);
+  if (!eipEni || !routeEni) {
+    const index = !eipEni
+      ? `gateway.elasticIpDeviceIndex ${gateway.elasticIpDeviceIndex}`
+      : `gateway.routeDeviceIndex ${gateway.routeDeviceIndex}`;
+    throw new GatewayStateError(`configure: ${instanceId} has no network interface at ${index}`);
+  }
+  const future = request.instanceId === null;
+  const who = future ? `the replacement (checked against ${instanceId})` : instanceId;
   const where = { instanceId: address.instanceId, networkInterfaceId: address.networkInterfaceId };
   const ip = address.publicIp ?? allocationId;
+  const notes: string[] = [];
+  const permissions: PermissionCheck[] = [];
+
+  const forwarding = [...new Map([eipEni, routeEni].map((eni) => [eni.networkInterfaceId, eni])).values()];
+  const interfaces: ConfigureOutcome['sourceDestCheck']['interfaces'][number][] = [];
+  for (const eni of forwarding) {
+    if (eni.sourceDestCheck === false && !future) {
+      interfaces.push({ networkInterfaceId: eni.networkInterfaceId, before: false, action: 'unchanged' });
+      notes.push(`Configure: source/dest check already off on ${instanceId}/${eni.networkInterfaceId}`);
+    } else if (dryRun) {
+      interfaces.push({
+        networkInterfaceId: eni.networkInterfaceId,
+        before: eni.sourceDestCheck,
+        action: 'would-disable',
+      });
+      notes.push(`Configure: would turn the source/dest check off on ${who}/${eni.networkInterfaceId}`);
+      permissions.push(
+        await checkPermission('ec2:ModifyNetworkInterfaceAttribute', eni.networkInterfaceId, () =>
+          disableSourceDestCheck(deps.ec2, eni.networkInterfaceId, { ...options, dryRun: true }),
+        ),
+      );
+    } else {
+      await disableSourceDestCheck(deps.ec2, eni.networkInterfaceId, options);
+      interfaces.push({
+        networkInterfaceId: eni.networkInterfaceId,
+        before: eni.sourceDestCheck,
+        action: 'disabled',
+      });
+      notes.push(`Configure: source/dest check turned off on ${instanceId}/${eni.networkInterfaceId}`);
+    }
+  }
+  const changed = interfaces.filter((i) => i.action !== 'unchanged');
+  const sourceDestCheck: ConfigureOutcome['sourceDestCheck'] = {
+    before: interfaces.some((i) => i.before !== false),
+    after: false,
+    action: changed.length === 0 ? 'unchanged' : dryRun ? 'would-disable' : 'disabled',
+    interfaces,
+  };
+
+  const target = {
+    instanceId: future ? null : instanceId,
+    networkInterfaceId: future ? null : eipEni.networkInterfaceId,
+  };
   const eipBase = {
     allocationId,
     publicIp: address.publicIp,
     before: where,
     associationId: address.associationId,
   };
-  if (!instanceId) {
-    if (!dryRun) throw new GatewayStateError('configure: no replacement instance to configure');
-    return {
-      instanceId: null,
-      networkInterfaceId: null,
-      sourceDestCheck: { before: null, after: false, action: 'would-disable' },
-      elasticIp: {
-        ...eipBase,
-        after: { instanceId: null, networkInterfaceId: null },
-        action: 'would-associate',
-      },
-      notes: [
-        'Configure: would turn the source/dest check off on the replacement instance',
-        `Configure: would move Elastic IP ${ip} (now ${where.instanceId ? `on ${where.instanceId}/${where.networkInterfaceId ?? '?'}` : 'not associated'}) to the replacement's primary ENI`,
-      ],
-    };
-  }
-  const instance = await describeInstance(deps.ec2, instanceId, options);
-  const eni = instance?.networkInterfaceId;
-  if (!instance || !eni) {
-    throw new GatewayStateError(
-      `configure: instance ${instanceId} ${instance ? 'has no primary network interface' : 'does not exist'}`,
-    );
-  }
-  const notes: string[] = [];
-
-  let sourceDestCheck: ConfigureOutcome['sourceDestCheck'];
-  if (instance.sourceDestCheck === false) {
-    sourceDestCheck = { before: false, after: false, action: 'unchanged' };
-    notes.push(`Configure: source/dest check already off on ${instanceId}`);
-  } else if (dryRun) {
-    sourceDestCheck = { before: instance.sourceDestCheck, after: false, action: 'would-disable' };
-    notes.push(`Configure: would turn the source/dest check off on ${instanceId}`);
-  } else {
-    await disableSourceDestCheck(deps.ec2, instanceId, options);
-    sourceDestCheck = { before: instance.sourceDestCheck, after: false, action: 'disabled' };
-    notes.push(`Configure: source/dest check turned off on ${instanceId}`);
-  }
-
-  const target = { instanceId, networkInterfaceId: eni };
   let elasticIp: ConfigureOutcome['elasticIp'];
-  if (address.networkInterfaceId === eni) {
+  if (address.networkInterfaceId === eipEni.networkInterfaceId && !future) {
     elasticIp = { ...eipBase, after: target, action: 'unchanged' };
-    notes.push(`Configure: Elastic IP ${ip} already on ${instanceId}/${eni}`);
+    notes.push(`Configure: Elastic IP ${ip} already on ${instanceId}/${eipEni.networkInterfaceId}`);
   } else if (dryRun) {
     elasticIp = { ...eipBase, after: target, action: 'would-associate' };
-    notes.push(`Configure: would move Elastic IP ${ip} to ${instanceId}/${eni}`);
+    notes.push(
+      `Configure: would move Elastic IP ${ip} (now ${where.instanceId ? `on ${where.instanceId}/${where.networkInterfaceId ?? '?'}` : 'not associated'}) to ${who}/${eipEni.networkInterfaceId}`,
+    );
+    permissions.push(
+      await checkPermission('ec2:AssociateAddress', `${allocationId} -> ${eipEni.networkInterfaceId}`, () =>
+        associateElasticIp(deps.ec2, allocationId, eipEni.networkInterfaceId, { ...options, dryRun: true }),
+      ),
+    );
   } else {
-    const associationId = await associateElasticIp(deps.ec2, allocationId, eni, options);
+    const associationId = await associateElasticIp(
+      deps.ec2,
+      allocationId,
+      eipEni.networkInterfaceId,
+      options,
+    );
     elasticIp = { ...eipBase, after: target, action: 'associated', associationId };
     const from = where.instanceId ? ` (was on ${where.instanceId}/${where.networkInterfaceId ?? '?'})` : '';
-    notes.push(`Configure: Elastic IP ${ip} associated with ${instanceId}/${eni}${from}`);
+    notes.push(
+      `Configure: Elastic IP ${ip} associated with ${instanceId}/${eipEni.networkInterfaceId}${from}`,
+    );
   }
-  return { instanceId, networkInterfaceId: eni, sourceDestCheck, elasticIp, notes };
+  return {
+    instanceId: future ? null : instanceId,
+    networkInterfaceId: future ? null : routeEni.networkInterfaceId,
+    elasticIpInterfaceId: future ? null : eipEni.networkInterfaceId,
+    probeInterfaceId: routeEni.networkInterfaceId,
+    sourceDestCheck,
+    elasticIp,
+    permissions,
+    notes: [...notes, ...permissions.map(describePermission)],
+  };
 }
 
 /**
  * repoint: every configured route table × remote CIDR to the ENI (ReplaceRoute, or CreateRoute when
  * missing); routes already there are left alone, routes not configured are never touched.
  * @throws GatewayUpdateError after trying every route, naming each table/CIDR that failed and why.
- * @throws AwsThrottledError when every failure was throttling (the whole step is safe to retry).
+ * @throws AwsThrottledError / AwsTransientError when every failure was transient (safe to retry).
  */
 export async function repointRoutes(
   deps: GatewayDeps,
-  request: { link: LinkConfig; networkInterfaceId: string | null; dryRun: boolean; now: () => Date },
+  request: {
+    link: LinkConfig;
+    networkInterfaceId: string | null;
+    probeInterfaceId: string | null;
+    dryRun: boolean;
+    now: () => Date;
+  },
 ): Promise<RepointOutcome> {
   const options = { signal: deps.signal };
   const { link, dryRun } = request;
@@ -312,21 +323,37 @@ export async function repointRoutes(
   if (!eni) throw new GatewayStateError('repoint: no network interface to point the routes to');
   const tables = await describeRouteTables(deps.ec2, link.gateway.routeTableIds, options);
   const plan = planRoutes(tables, link.gateway, eni);
+  const permissions: PermissionCheck[] = [];
   const failures: { change: RouteChange; error: unknown }[] = [];
-  if (!dryRun) {
-    for (const change of plan) {
-      if (change.action === 'unchanged') continue;
+  for (const change of plan) {
+    if (change.action === 'unchanged') continue;
+    const call = change.action === 'replace' ? replaceRoute : createRoute;
+    if (dryRun) {
+      const probe = request.probeInterfaceId;
+      if (!probe) continue;
       const route = {
         routeTableId: change.routeTableId,
         destinationCidrBlock: change.destinationCidrBlock,
-        networkInterfaceId: eni,
+        networkInterfaceId: probe,
       };
-      try {
-        if (change.action === 'replace') await replaceRoute(deps.ec2, route, options);
-        else await createRoute(deps.ec2, route, options);
-      } catch (error) {
-        failures.push({ change, error });
-      }
+      permissions.push(
+        await checkPermission(
+          change.action === 'replace' ? 'ec2:ReplaceRoute' : 'ec2:CreateRoute',
+          `${change.routeTableId} ${change.destinationCidrBlock}`,
+          () => call(deps.ec2, route, { ...options, dryRun: true }),
+        ),
+      );
+      continue;
+    }
+    const route = {
+      routeTableId: change.routeTableId,
+      destinationCidrBlock: change.destinationCidrBlock,
+      networkInterfaceId: eni,
+    };
+    try {
+      await call(deps.ec2, route, options);
+    } catch (error) {
+      failures.push({ change, error });
     }
   }
   const failed = new Set(failures.map((failure) => failure.change));
@@ -346,6 +373,8 @@ export async function repointRoutes(
         : ''
     }`;
     if (failures.every(({ error }) => isThrottling(error))) throw new AwsThrottledError(summary);
+    if (failures.every(({ error }) => isThrottling(error) || isTransient(error)))
+      throw new AwsTransientError(summary);
     throw new GatewayUpdateError(summary);
   }
   const changed = plan.filter((change) => change.action !== 'unchanged').length;
@@ -353,11 +382,53 @@ export async function repointRoutes(
     networkInterfaceId: eni,
     routes: plan,
     completedAt: request.now().toISOString(),
+    permissions,
     notes: [
       ...plan.map((change) => describeRouteChange(change, dryRun)),
       dryRun
         ? `Routes: would change ${changed} of ${plan.length} configured route(s)`
         : `Routes: ${changed} of ${plan.length} configured route(s) changed`,
+      ...permissions.map(describePermission),
     ],
+  };
+}
+
+/** restart-ipsec: runs `gateway.restartCommand` on the gateway through SSM (AWS-RunShellScript). */
+export async function restartIpsec(
+  deps: GatewayDeps,
+  request: { link: LinkConfig; instanceId: string | null; dryRun: boolean; now: Date },
+): Promise<RestartOutcome> {
+  const { link, dryRun } = request;
+  const command = link.gateway.restartCommand;
+  if (!command) throw new GatewayStateError('restart-ipsec: gateway.restartCommand is not configured');
+  if (!request.instanceId) throw new GatewayStateError('restart-ipsec: no instance to restart IPsec on');
+  const base = { instanceId: request.instanceId, requestedAt: request.now.toISOString() };
+  if (dryRun) {
+    const permissions: PermissionCheck[] = [
+      {
+        action: 'ssm:SendCommand',
+        resource: request.instanceId,
+        result: 'unverified',
+        detail: 'SSM has no DryRun',
+      },
+    ];
+    return {
+      ...base,
+      commandId: null,
+      action: 'would-send',
+      permissions,
+      notes: [
+        `Restart: would run "${command}" on ${request.instanceId} through SSM AWS-RunShellScript`,
+        ...permissions.map(describePermission),
+      ],
+    };
+  }
+  const commandId = await sendRestartCommand(deps.ssm, request.instanceId, command, { signal: deps.signal });
+  return {
+    ...base,
+    commandId,
+    action: 'sent',
+    permissions: [],
+    notes: [`Restart: ran "${command}" on ${request.instanceId} through SSM (command ${commandId ?? '?'})`],
   };
 }

@@ -55,6 +55,7 @@ export function configuredRoutes(
         routeTableId,
         destinationCidrBlock,
         target: route?.target ?? null,
+        networkInterfaceId: route?.networkInterfaceId ?? null,
         state: route?.state ?? null,
       };
     }),

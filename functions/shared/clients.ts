@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 
 // A task Lambda has a small time budget and Step Functions retries with backoff, so the SDK's
 // own retries stay short.
@@ -30,6 +31,7 @@ let cloudWatch: CloudWatchClient | undefined;
 let dynamo: DynamoDBClient | undefined;
 let sns: SNSClient | undefined;
 let sfn: SFNClient | undefined;
+let ssm: SSMClient | undefined;
 
 /** Auto Scaling client in the home Region. */
 export const autoScalingClient = (): AutoScalingClient => {
@@ -55,4 +57,9 @@ export const snsClient = (): SNSClient => {
 export const sfnClient = (): SFNClient => {
   sfn ??= new SFNClient(common);
   return sfn;
+};
+/** SSM client in the home Region (the restart-IPsec rung). */
+export const ssmClient = (): SSMClient => {
+  ssm ??= new SSMClient(common);
+  return ssm;
 };

@@ -86,3 +86,37 @@ export function rethrowAs(
   if (isThrottling(error)) throw new AwsThrottledError(`${context}: ${name}: ${message}`, { cause: error });
   throw make(`${context}: ${name}: ${message}`, { cause: error });
 }
+
+/**
+ * An AWS API answered with a server-side error (5xx, `InternalError`, `ServiceUnavailable`, ...):
+ * transient, never an outcome; the ASL retries it like throttling.
+ */
+export class AwsTransientError extends VpnGuardError {
+  override readonly name = 'AwsTransientError';
+}
+
+/** A precondition refuses any change (a suspended process, AWS maintenance, a foreign Elastic IP holder...). */
+export class PreconditionRefusedError extends VpnGuardError {
+  override readonly name = 'PreconditionRefusedError';
+}
+
+const TRANSIENT_NAMES = new Set([
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'Unavailable',
+  'ServerException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ResourceContention',
+]);
+
+/** Whether an SDK error is a server-side (5xx) failure worth retrying, by its fault or its name. */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (TRANSIENT_NAMES.has(error.name)) return true;
+  const meta = error as { $fault?: string; $metadata?: { httpStatusCode?: number } };
+  return meta.$fault === 'server' || (meta.$metadata?.httpStatusCode ?? 0) >= 500;
+}

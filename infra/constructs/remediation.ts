@@ -218,7 +218,7 @@ export class Remediation extends Construct {
     });
   }
 
-  /** Exactly the gateway calls in docs/contracts.md, each on the link's own resources. */
+  /** Exactly the gateway calls of the remediation loop, each on the link's own resources where AWS allows. */
   private grantGateway(config: Config, arn: { partition: string; region: string; account: string }): void {
     const { partition, region, account } = arn;
     const ec2 = (resource: string) => `arn:${partition}:ec2:${region}:${account}:${resource}`;
@@ -226,9 +226,12 @@ export class Remediation extends Construct {
     const gateway = this.gateway;
     gateway.addToPolicy(
       new PolicyStatement({
-        sid: 'DescribeGateway',
+        sid: 'ObserveGateway',
         actions: [
           'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeLifecycleHooks',
+          'autoscaling:DescribeInstanceRefreshes',
+          'autoscaling:DescribeScalingActivities',
           'ec2:DescribeInstances',
           'ec2:DescribeAddresses',
           'ec2:DescribeRouteTables',
@@ -236,11 +239,39 @@ export class Remediation extends Construct {
         resources: ['*'],
       }),
     );
+    // The tunnels' outside IPs for the maintenance lookup: only in the links' VPN Regions.
+    gateway.addToPolicy(
+      new PolicyStatement({
+        sid: 'DescribeLinkVpnConnections',
+        actions: ['ec2:DescribeVpnConnections'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:RequestedRegion': [...new Set(config.links.map((link) => link.vpn.region))] },
+        },
+      }),
+    );
     gateway.acknowledgeWildcard(
       'Resource',
       '*',
-      'autoscaling:DescribeAutoScalingGroups, ec2:DescribeInstances, ec2:DescribeAddresses and ec2:DescribeRouteTables ' +
+      'autoscaling:DescribeAutoScalingGroups/DescribeLifecycleHooks/DescribeInstanceRefreshes/DescribeScalingActivities and ' +
+        'ec2:DescribeInstances/DescribeAddresses/DescribeRouteTables/DescribeVpnConnections and ssm:DescribeInstanceInformation ' +
         'support no resource-level permissions (read-only; every mutating action is scoped).',
+    );
+    // AWS's own tunnel maintenance, in each link's VPN Region, on the link's connections only.
+    gateway.addToPolicy(
+      new PolicyStatement({
+        sid: 'ReadTunnelMaintenance',
+        actions: ['ec2:GetVpnTunnelReplacementStatus'],
+        resources: [
+          ...new Set(
+            config.links.flatMap((link) =>
+              link.vpn.vpnConnectionIds.map(
+                (id) => `arn:${partition}:ec2:${link.vpn.region}:${account}:vpn-connection/${id}`,
+              ),
+            ),
+          ),
+        ],
+      }),
     );
     gateway.addToPolicy(
       new PolicyStatement({
@@ -260,19 +291,13 @@ export class Remediation extends Construct {
           'the ARN is pinned by the configured group name, so only that group matches.',
       );
     }
+    // Per interface: ModifyInstanceAttribute refuses an instance with several interfaces.
     gateway.addToPolicy(
       new PolicyStatement({
-        sid: 'DisableSourceDestCheckOnGatewayInstances',
-        actions: ['ec2:ModifyInstanceAttribute'],
-        resources: [ec2('instance/*')],
-        conditions: { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': groups } },
+        sid: 'DisableSourceDestCheckOnGatewayInterfaces',
+        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+        resources: [ec2('network-interface/*')],
       }),
-    );
-    gateway.acknowledgeWildcard(
-      'Resource',
-      `arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*`,
-      'The replacement instance id is unknown until the group launches it; the statement only matches instances ' +
-        'tagged aws:autoscaling:groupName with a configured gateway group.',
     );
     gateway.addToPolicy(
       new PolicyStatement({
@@ -287,8 +312,9 @@ export class Remediation extends Construct {
     gateway.acknowledgeWildcard(
       'Resource',
       `arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*`,
-      "The Elastic IP is associated with the new instance's network interface, whose id exists only after the " +
-        'replacement launches; the same statement pins the exact Elastic IP allocation, so no other address can move.',
+      "The gateway's interfaces (the replacement's included) exist only after the group launches it, and EC2 offers " +
+        "no condition key tying an interface to its instance's group; AssociateAddress is pinned to the exact Elastic IP " +
+        'allocation, and ModifyNetworkInterfaceAttribute is called only with SourceDestCheck.',
     );
     gateway.addToPolicy(
       new PolicyStatement({
@@ -299,5 +325,42 @@ export class Remediation extends Construct {
         ),
       }),
     );
+    const restartGroups = [
+      ...new Set(
+        config.links
+          .filter((link) => link.gateway.restartCommand)
+          .map((link) => link.gateway.autoScalingGroupName),
+      ),
+    ];
+    if (restartGroups.length > 0) {
+      gateway.addToPolicy(
+        new PolicyStatement({
+          sid: 'ReadSsmManagedGateways',
+          actions: ['ssm:DescribeInstanceInformation'],
+          resources: ['*'],
+        }),
+      );
+      gateway.addToPolicy(
+        new PolicyStatement({
+          sid: 'RestartIpsecDocument',
+          actions: ['ssm:SendCommand'],
+          resources: [`arn:${partition}:ssm:${region}::document/AWS-RunShellScript`],
+        }),
+      );
+      gateway.addToPolicy(
+        new PolicyStatement({
+          sid: 'RestartIpsecOnGatewayInstances',
+          actions: ['ssm:SendCommand'],
+          resources: [ec2('instance/*')],
+          conditions: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': restartGroups } },
+        }),
+      );
+      gateway.acknowledgeWildcard(
+        'Resource',
+        `arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*`,
+        'The gateway instance id is unknown until the group launches it; the statement only matches instances ' +
+          'tagged aws:autoscaling:groupName with a group whose link configures gateway.restartCommand.',
+      );
+    }
   }
 }

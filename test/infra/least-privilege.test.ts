@@ -79,6 +79,10 @@ const ALLOWED_ON_ANY_RESOURCE = new Set([
   'autoscaling:DescribeAutoScalingGroups',
   // Composite alarms are returned only to a DescribeAlarms permission scoped to "*" (API_DescribeAlarms).
   'cloudwatch:DescribeAlarms',
+  'autoscaling:DescribeLifecycleHooks',
+  'autoscaling:DescribeInstanceRefreshes',
+  'autoscaling:DescribeScalingActivities',
+  'ssm:DescribeInstanceInformation',
   // Only with a condition (checked below).
   'ec2:DescribeVpnConnections',
   'cloudwatch:PutMetricData',
@@ -245,20 +249,60 @@ describe('notify', () => {
 describe('gateway', () => {
   const role = () => stack.remediation.gateway.role;
 
-  it('may make exactly the gateway calls of docs/contracts.md', () => {
+  it('may make exactly the calls of the remediation loop (ModifyInstanceAttribute no longer)', () => {
     expect(actionSet(role())).toEqual(
       [
         'autoscaling:DescribeAutoScalingGroups',
+        'autoscaling:DescribeInstanceRefreshes',
+        'autoscaling:DescribeLifecycleHooks',
+        'autoscaling:DescribeScalingActivities',
         'autoscaling:TerminateInstanceInAutoScalingGroup',
         'ec2:AssociateAddress',
         'ec2:CreateRoute',
         'ec2:DescribeAddresses',
         'ec2:DescribeInstances',
         'ec2:DescribeRouteTables',
-        'ec2:ModifyInstanceAttribute',
+        'ec2:DescribeVpnConnections',
+        'ec2:GetVpnTunnelReplacementStatus',
+        'ec2:ModifyNetworkInterfaceAttribute',
         'ec2:ReplaceRoute',
+        // The first link configures gateway.restartCommand.
+        'ssm:DescribeInstanceInformation',
+        'ssm:SendCommand',
       ].sort(),
     );
+  });
+
+  it("reads AWS's tunnel maintenance only on the links' own VPN connections, in their Regions", () => {
+    const arns = resourcesOf(statementFor(role(), 'ec2:GetVpnTunnelReplacementStatus')).map((arn) =>
+      JSON.stringify(arn),
+    );
+    expect(arns).toHaveLength(4);
+    for (const [region, id] of [
+      ['us-west-2', 'vpn-0aaaaaaaaaaaaaaaa'],
+      ['eu-west-1', 'vpn-0cccccccccccccccc'],
+      ['us-west-2', 'vpn-0dddddddddddddddd'],
+      ['us-west-2', 'vpn-0eeeeeeeeeeeeeeee'],
+    ]) {
+      expect(
+        arns.some((arn) => arn.includes(`:ec2:${region}:`) && arn.includes(`:vpn-connection/${id}`)),
+        id,
+      ).toBe(true);
+    }
+    expect(statementFor(role(), 'ec2:DescribeVpnConnections').Condition).toEqual({
+      StringEquals: { 'aws:RequestedRegion': ['us-west-2', 'eu-west-1'] },
+    });
+  });
+
+  it('runs the restart command only through AWS-RunShellScript on instances tagged with a group that configures it', () => {
+    const statements = statementsOf(role()).filter((s) => actionsOf(s).includes('ssm:SendCommand'));
+    expect(statements).toHaveLength(2);
+    expect(JSON.stringify(statements[0]?.Resource)).toContain('document/AWS-RunShellScript');
+    expect(statements[0]?.Condition).toBeUndefined();
+    expect(statements[1]?.Resource).toEqual(stackArn('ec2', 'instance/*'));
+    expect(statements[1]?.Condition).toEqual({
+      StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': ['vpn-gateway-west'] },
+    });
   });
 
   it('terminates instances only in the configured Auto Scaling groups, by group name', () => {
@@ -269,14 +313,10 @@ describe('gateway', () => {
     );
   });
 
-  it('modifies only instances tagged as members of a configured group', () => {
-    const statement = statementFor(role(), 'ec2:ModifyInstanceAttribute');
-    expect(statement.Resource).toEqual(stackArn('ec2', 'instance/*'));
-    expect(statement.Condition).toEqual({
-      StringEquals: {
-        'aws:ResourceTag/aws:autoscaling:groupName': ['vpn-gateway-west', 'vpn-gateway-eu', 'vpn-gateway-dr'],
-      },
-    });
+  it('turns the source/dest check off per network interface (ModifyInstanceAttribute refuses multi-ENI instances)', () => {
+    const statement = statementFor(role(), 'ec2:ModifyNetworkInterfaceAttribute');
+    expect(actionsOf(statement)).toEqual(['ec2:ModifyNetworkInterfaceAttribute']);
+    expect(statement.Resource).toEqual(stackArn('ec2', 'network-interface/*'));
   });
 
   it("associates only the links' own Elastic IPs (with network interfaces of this account and Region)", () => {

@@ -10,6 +10,9 @@ import { createRequire } from 'node:module';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
+  DescribeLifecycleHooksCommand,
+  DescribeScalingActivitiesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -26,8 +29,11 @@ import {
   DescribeAddressesCommand,
   DescribeInstancesCommand,
   DescribeRouteTablesCommand,
+  DescribeVpnConnectionsCommand,
   EC2Client,
+  GetVpnTunnelReplacementStatusCommand,
   ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -60,6 +66,7 @@ const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111111111111:stateMachine:vp
 const MUTATING = [
   TerminateInstanceInAutoScalingGroupCommand,
   ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
   AssociateAddressCommand,
   ReplaceRouteCommand,
   CreateRouteCommand,
@@ -144,7 +151,9 @@ async function run(
   input: unknown,
   healthy: () => boolean = () => false,
 ): Promise<LocalRunResult> {
-  vi.stubEnv('VPN_GUARD_CONFIG', JSON.stringify(config));
+  // Waits pass at once here (no simulated clock): a confirmation window would spin in real time.
+  const local = { ...config, remediation: { ...config.remediation, confirmSeconds: 0 } };
+  vi.stubEnv('VPN_GUARD_CONFIG', JSON.stringify(local));
   vi.stubEnv('LOCK_TABLE_NAME', 'vpn-guard-locks');
   vi.stubEnv('LOCK_TTL_SECONDS', '2400');
   vi.stubEnv(
@@ -177,40 +186,63 @@ const NEW = 'i-0f9e8d7c6b5a49382';
 const OLD_ENI = 'eni-0a1b2c3d4e5f60718';
 const NEW_ENI = 'eni-0f9e8d7c6b5a49382';
 const TABLES = ['rtb-0a1b2c3d4e5f60718', 'rtb-0b1c2d3e4f5a60718'];
+const SUBNETS = ['subnet-0a1b2c3d4e5f60718', 'subnet-0b1c2d3e4f5a60718'];
 
-/** A gateway whose old instance died: routes blackholed, Elastic IP loose; the group replaces it on request. */
-function scriptGateway(): void {
+/**
+ * A gateway whose tunnels are down (routes blackholed, the Elastic IP on the old instance); the
+ * group replaces it when asked: from the termination on, NEW is its InService instance.
+ */
+function scriptGateway(old: { state: string } = { state: 'running' }): () => boolean {
+  let terminated = false;
   asg
     .on(DescribeAutoScalingGroupsCommand)
-    .resolvesOnce(gatewayGroup([OLD, 'InService']))
-    .resolvesOnce(gatewayGroup([OLD, 'InService']))
-    .resolvesOnce(gatewayGroup([OLD, 'Terminating']))
-    .resolves(gatewayGroup([NEW, 'InService']));
-  asg.on(TerminateInstanceInAutoScalingGroupCommand).resolves({
-    Activity: {
-      ActivityId: 'act-1',
-      AutoScalingGroupName: 'vpn-gateway-home',
-      Cause: 'terminated by VPN Guard',
-      StartTime: new Date(),
-      StatusCode: 'InProgress',
-    },
+    .callsFake(async () =>
+      terminated ? gatewayGroup([NEW, 'InService']) : gatewayGroup([OLD, 'InService']),
+    );
+  asg.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+  asg.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [] });
+  asg.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
+  asg.on(TerminateInstanceInAutoScalingGroupCommand).callsFake(async () => {
+    terminated = true;
+    return {
+      Activity: {
+        ActivityId: 'act-1',
+        AutoScalingGroupName: 'vpn-gateway-home',
+        Cause: 'terminated by VPN Guard',
+        StartTime: new Date(),
+        StatusCode: 'InProgress',
+      },
+    };
   });
-  ec2.on(DescribeInstancesCommand, { InstanceIds: [OLD] }).resolves(gatewayInstance(OLD, OLD_ENI, false));
-  ec2.on(DescribeInstancesCommand, { InstanceIds: [NEW] }).resolves(gatewayInstance(NEW, NEW_ENI, true));
-  ec2.on(DescribeAddressesCommand).resolves({
+  ec2.on(DescribeInstancesCommand).callsFake(async (input: { InstanceIds?: string[] }) => ({
+    Reservations: (input.InstanceIds ?? []).flatMap((id) =>
+      id === OLD
+        ? (gatewayInstance(OLD, OLD_ENI, false).Reservations ?? []).map((r) => ({
+            ...r,
+            Instances: r.Instances?.map((i) => ({ ...i, State: { Name: old.state as 'running' } })),
+          }))
+        : id === NEW
+          ? (gatewayInstance(NEW, NEW_ENI, !associated).Reservations ?? [])
+          : [],
+    ),
+  }));
+  let associated = false;
+  ec2.on(DescribeAddressesCommand).callsFake(async () => ({
     Addresses: [
       {
         AllocationId: 'eipalloc-0a1b2c3d4e5f60718',
         PublicIp: '203.0.113.10',
-        InstanceId: OLD,
-        NetworkInterfaceId: OLD_ENI,
+        InstanceId: associated ? NEW : OLD,
+        NetworkInterfaceId: associated ? NEW_ENI : OLD_ENI,
         AssociationId: 'eipassoc-1',
       },
     ],
-  });
-  ec2.on(DescribeRouteTablesCommand).resolves({
-    RouteTables: TABLES.map((RouteTableId) => ({
+  }));
+  ec2.on(DescribeRouteTablesCommand).callsFake(async (input: { RouteTableIds?: string[] }) => ({
+    RouteTables: (input.RouteTableIds ?? TABLES).map((RouteTableId) => ({
       RouteTableId,
+      // Both canary subnets use the first configured table.
+      Associations: input.RouteTableIds ? [] : [{ SubnetId: SUBNETS[0] }, { SubnetId: SUBNETS[1] }],
       Routes: [
         {
           DestinationCidrBlock: '10.0.0.0/16',
@@ -218,32 +250,44 @@ function scriptGateway(): void {
           State: 'active',
           Origin: 'CreateRouteTable',
         },
-        {
-          DestinationCidrBlock: '10.20.0.0/16',
-          InstanceId: OLD,
-          NetworkInterfaceId: OLD_ENI,
-          State: 'blackhole',
-          Origin: 'CreateRoute',
-        },
+        repointed
+          ? {
+              DestinationCidrBlock: '10.20.0.0/16',
+              NetworkInterfaceId: NEW_ENI,
+              State: 'active',
+              Origin: 'CreateRoute',
+            }
+          : {
+              DestinationCidrBlock: '10.20.0.0/16',
+              InstanceId: OLD,
+              NetworkInterfaceId: OLD_ENI,
+              State: 'blackhole',
+              Origin: 'CreateRoute',
+            },
       ],
     })),
+  }));
+  ec2.on(DescribeVpnConnectionsCommand).resolves({
+    VpnConnections: [
+      {
+        VpnConnectionId: 'vpn-0a1b2c3d4e5f60718',
+        VgwTelemetry: [{ OutsideIpAddress: '198.51.100.1', Status: 'DOWN' }],
+      },
+    ],
   });
-  ec2.on(ModifyInstanceAttributeCommand).resolves({});
-  ec2.on(AssociateAddressCommand).resolves({ AssociationId: 'eipassoc-2' });
-  ec2.on(ReplaceRouteCommand).resolves({});
-}
-
-function mutatingCalls(): number {
-  const clients = [asg, ec2, dynamo] as const;
-  return MUTATING.reduce(
-    (sum, command) =>
-      sum +
-      clients.reduce(
-        (n, client) => n + client.commandCalls(command as Parameters<typeof client.commandCalls>[0]).length,
-        0,
-      ),
-    0,
-  );
+  ec2.on(GetVpnTunnelReplacementStatusCommand).resolves({ MaintenanceDetails: {} });
+  ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+  ec2.on(AssociateAddressCommand).callsFake(async () => {
+    associated = true;
+    return { AssociationId: 'eipassoc-2' };
+  });
+  let repointed = false;
+  ec2.on(ReplaceRouteCommand).callsFake(async () => {
+    repointed = true;
+    return {};
+  });
+  // The link works once every route is on the new instance's interface.
+  return () => repointed;
 }
 
 describe('the Remediation state machine definition', () => {
@@ -267,7 +311,7 @@ describe('the Remediation state machine definition', () => {
     expect(machine.TimeoutSeconds).toBeGreaterThan(0);
   });
 
-  it('retries Lambda service errors with capped backoff on every Task, and AwsThrottledError on every Task that calls AWS', () => {
+  it('retries Lambda service errors with capped backoff on every Task, and throttling and 5xx on every Task that calls AWS', () => {
     const tasks = allStates(definition()).filter(([, state]) => state.Type === 'Task') as [
       string,
       AslState,
@@ -283,8 +327,17 @@ describe('the Remediation state machine definition', () => {
           'Lambda.TooManyRequestsException',
         ]),
       );
-      if (name !== 'ValidateInput' && !name.startsWith('PingCanary'))
-        expect(errors, name).toContain('AwsThrottledError');
+      // The pure steps (validation, confirmation, decisions) call no AWS API.
+      const pure = [
+        'ValidateInput',
+        'ConfirmUnhealthy',
+        'DecideRung',
+        'DecideAfterWaiting',
+        'VerifyRecovery',
+      ];
+      if (!pure.includes(name) && !name.startsWith('PingCanary')) {
+        expect(errors, name).toEqual(expect.arrayContaining(['AwsThrottledError', 'AwsTransientError']));
+      }
       for (const retrier of state.Retry ?? []) {
         expect(retrier.BackoffRate, name).toBeGreaterThan(1);
         expect(retrier.IntervalSeconds, name).toBeGreaterThan(0);
@@ -312,8 +365,7 @@ describe('the Remediation state machine definition', () => {
       'ReplaceInstance',
       'ConfigureInstance',
       'RepointRoutes',
-      'ReleaseLock',
-      'Notify',
+      'RestartIpsec',
     ];
     for (const name of mutating) {
       const next = machine.States[name]?.Catch?.[0]?.Next ?? '';
@@ -324,6 +376,13 @@ describe('the Remediation state machine definition', () => {
         Next: 'NotifyFailure',
       });
     }
+    // After a verified recovery, bookkeeping never turns the outcome into a failure.
+    expect(machine.States.PublishRemediationMetrics?.Catch?.[0]?.Next).toBe('Notify');
+    expect(machine.States.Notify?.Catch?.[0]?.Next).toBe('ReportUnnotified');
+    expect(machine.States.ReleaseLock?.Catch?.[0]?.Next).toBe('Done');
+    // In the loop, a failed poll is "not yet": its error goes to the decision.
+    expect(machine.States.ObserveGateway?.Catch?.[0]?.Next).toBe('VerifyRecovery');
+    expect(machine.States.AwaitReplacement?.Catch?.[0]?.Next).toBe('DecideAfterWaiting');
     expect(machine.States.RemediationFailed).toMatchObject({
       Type: 'Fail',
       ErrorPath: '$.error.Error',
@@ -333,7 +392,11 @@ describe('the Remediation state machine definition', () => {
 
   it('waits with fixed Seconds only, so the sandbox can simulate every Wait', () => {
     const waits = allStates(definition()).filter(([, s]) => s.Type === 'Wait') as [string, AslState][];
-    expect(waits.map(([name]) => name).sort()).toEqual(['WaitForRecovery', 'WaitForReplacement']);
+    expect(waits.map(([name]) => name).sort()).toEqual([
+      'WaitForRecovery',
+      'WaitForReplacement',
+      'WaitToConfirm',
+    ]);
     for (const [, state] of waits) {
       expect(Number.isInteger(state.Seconds)).toBe(true);
       expect(state.SecondsPath).toBeUndefined();
@@ -392,14 +455,9 @@ describe('the Remediation state machine, run locally over the real handlers', ()
 
   it('replaces the gateway on a drill, re-points both blackholed routes and reports the recovery as its output', async () => {
     // Prepare
-    scriptGateway();
-    let replaced = false;
-    ec2.on(ReplaceRouteCommand).callsFake(async () => {
-      replaced = true;
-      return {};
-    });
+    const replaced = scriptGateway();
     // Act
-    const result = await run(twoLinkConfig(), { link: 'home-to-west', trigger: 'drill' }, () => replaced);
+    const result = await run(twoLinkConfig(), { link: 'home-to-west', trigger: 'drill' }, replaced);
     // Assess
     expect(result.status, result.cause).toBe('SUCCEEDED');
     expect(result.path).toEqual(
@@ -419,7 +477,7 @@ describe('the Remediation state machine, run locally over the real handlers', ()
         'Done',
       ]),
     );
-    expect(result.path).not.toContain('ProbeLinkBeforeReplacing');
+    expect(result.path).not.toContain('ConfirmUnhealthy');
     const report = result.output as RemediationReport;
     expect(report).toMatchObject({
       outcome: 'recovered',
@@ -455,14 +513,9 @@ describe('the Remediation state machine, run locally over the real handlers', ()
     expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
   });
 
-  it('re-probes the link on an alarm, replaces the gateway when the probes confirm the failure, and reports recovered', async () => {
-    // Prepare
-    scriptGateway();
-    let replaced = false;
-    ec2.on(ReplaceRouteCommand).callsFake(async () => {
-      replaced = true;
-      return {};
-    });
+  it('re-probes the link on an alarm, replaces a stopped gateway when the probes confirm the failure, and reports recovered', async () => {
+    // Prepare: the instance stopped; its group has not noticed yet.
+    const replaced = scriptGateway({ state: 'stopped' });
     // Act
     const result = await run(
       twoLinkConfig(),
@@ -471,7 +524,7 @@ describe('the Remediation state machine, run locally over the real handlers', ()
         trigger: 'alarm',
         reason: 'Unhealthy alarm in ALARM since 2026-11-26T20:29:00Z',
       },
-      () => replaced,
+      replaced,
     );
     // Assess
     expect(result.status, result.cause).toBe('SUCCEEDED');
@@ -481,15 +534,24 @@ describe('the Remediation state machine, run locally over the real handlers', ()
       'IsLockAcquired',
       'CheckBudget',
       'IsWithinBudget',
-      'IsConfirmationNeeded',
       'ProbeLinkBeforeReplacing',
       'CheckTunnelBeforeReplacing',
       'PingCanaryBeforeReplacing',
+      'IsConfirmationNeeded',
       'ConfirmUnhealthy',
       'IsStillUnhealthy',
       'DescribeGateway',
     ]);
-    expect(result.output).toMatchObject({ outcome: 'recovered', trigger: 'alarm', newInstanceId: NEW });
+    expect(result.output).toMatchObject({
+      outcome: 'recovered',
+      trigger: 'alarm',
+      newInstanceId: NEW,
+      rung: 'replace',
+      rungs: ['replace'],
+    });
+    expect(result.path).toEqual(
+      expect.arrayContaining(['DecideRung', 'ReplaceInstance', 'DecideAfterWaiting']),
+    );
   });
 
   it('changes nothing when the link works again by the time an alarm run re-probes it', async () => {
@@ -547,7 +609,19 @@ describe('the Remediation state machine, run locally over the real handlers', ()
     const result = await run(twoLinkConfig(), { link: 'home-to-west', trigger: 'drill', dryRun: true });
     // Assess
     expect(result.status, result.cause).toBe('SUCCEEDED');
-    expect(mutatingCalls()).toBe(0);
+    // Nothing changes in EC2 or Auto Scaling (DryRun calls only ask), nor on the lock and budget items
+    // (notify may record its own claims on the incident).
+    const gatewayWrites = [asg, ec2].flatMap((client) =>
+      client
+        .calls()
+        .filter((call) => MUTATING.some((command) => call.args[0] instanceof command))
+        .filter((call) => (call.args[0].input as { DryRun?: boolean }).DryRun !== true),
+    );
+    expect(gatewayWrites).toEqual([]);
+    const guardWrites = [PutItemCommand, UpdateItemCommand, DeleteItemCommand]
+      .flatMap((command) => dynamo.commandCalls(command as typeof PutItemCommand))
+      .filter((call) => /"(lock|budget)#/.test(JSON.stringify(call.args[0].input)));
+    expect(guardWrites).toEqual([]);
     expect(metricCalls).toEqual([]);
     expect(result.path.filter((state) => state === 'AwaitReplacement')).toHaveLength(1);
     expect(result.path.filter((state) => state === 'VerifyRecovery')).toHaveLength(1);

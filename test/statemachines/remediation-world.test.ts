@@ -59,7 +59,7 @@ const outcome = (execution: ExecutionRecord) =>
   (execution.output as { outcome?: string } | undefined)?.outcome;
 
 describe('Remediation machine over the sandbox world', () => {
-  it('replaces a dead gateway, moves the Elastic IP, re-points every route and verifies before reporting recovered', async () => {
+  it("adopts the group's replacement of a dead gateway (terminating nothing), moves the Elastic IP, re-points every route and verifies before reporting recovered", async () => {
     // Prepare
     const w = await remediationWorld();
     const old = w.linkStatus(LINK).gatewayInstanceId;
@@ -74,8 +74,7 @@ describe('Remediation machine over the sandbox world', () => {
       expect.arrayContaining([
         'ConfirmUnhealthy',
         'DescribeGateway',
-        'ReplaceInstance',
-        'AwaitReplacement',
+        'DecideRung',
         'ConfigureInstance',
         'RepointRoutes',
         'VerifyRecovery',
@@ -83,6 +82,9 @@ describe('Remediation machine over the sandbox world', () => {
       ]),
     );
     expect(execution.path).not.toContain('NotifyFailure');
+    expect(execution.path).not.toContain('ReplaceInstance');
+    expect(w.calls.filter({ command: 'TerminateInstanceInAutoScalingGroup' })).toEqual([]);
+    expect(execution.output).toMatchObject({ rung: 'adopt', rungs: ['adopt'] });
     const [replacement] = w.replacements(LINK);
     const instance = w.ec2.instances.get(replacement ?? '');
     expect(replacement).not.toBe(old);
@@ -94,7 +96,7 @@ describe('Remediation machine over the sandbox world', () => {
     expect(w.dynamodb.items(LOCK_TABLE_NAME).find((item) => item.pk?.S === lockKey(LINK))).toBeUndefined();
   });
 
-  it('fails at AwaitReplacement by the replacement deadline when the new instance never gets InService, changing no route', async () => {
+  it('fails at DecideAfterWaiting by the deadline when no replacement ever gets InService, naming the instances, changing no route', async () => {
     const w = await remediationWorld();
     w.inject({ type: 'replacement-never-in-service', link: LINK });
     w.inject({ type: 'gateway-instance-dies', link: LINK });
@@ -106,11 +108,13 @@ describe('Remediation machine over the sandbox world', () => {
     expect(execution.path).toEqual(
       expect.arrayContaining([
         'AwaitReplacement',
-        'AwaitReplacementFailed',
+        'DecideAfterWaiting',
+        'DecideAfterWaitingFailed',
         'NotifyFailure',
         'ReleaseLockAfterFailure',
       ]),
     );
+    expect(execution.cause).toContain('Pending');
     expect(execution.path).not.toContain('ConfigureInstance');
     expect(((execution.stopDate ?? 0) - execution.startDate) / 60_000).toBeGreaterThanOrEqual(
       w.config.remediation.replacementTimeoutMinutes,
@@ -212,7 +216,7 @@ describe('Remediation machine over the sandbox world', () => {
     expect(w.sns.messages.map((m) => m.kind)).toEqual(['recovered', 'exhausted']);
   });
 
-  it('walks every step of a dry run and makes zero mutating calls to EC2, Auto Scaling and the lock table', async () => {
+  it('walks every step of a dry run, checks its EC2 writes with DryRun, and makes zero mutating calls to EC2 and Auto Scaling', async () => {
     const w = await remediationWorld();
     const old = w.linkStatus(LINK).gatewayInstanceId;
     const execution = await run(w, { link: LINK, trigger: 'drill', dryRun: true });
@@ -230,11 +234,24 @@ describe('Remediation machine over the sandbox world', () => {
     );
     expect(
       w.calls.filter({
-        service: ['ec2', 'autoscaling', 'dynamodb'],
+        service: ['ec2', 'autoscaling'],
         mutating: true,
         executionName: execution.name,
       }),
     ).toEqual([]);
+    // Every EC2 write of the plan was asked with DryRun, and AWS (the IAM-checked world) allowed it.
+    const report = execution.output as { plan?: string[] };
+    expect(report.plan?.filter((line) => line.startsWith('Permission ec2:'))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Permission ec2:AssociateAddress .*: allowed \(DryRun\)$/),
+        expect.stringMatching(/^Permission ec2:ReplaceRoute .*: allowed \(DryRun\)$/),
+      ]),
+    );
+    expect(report.plan).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/autoscaling:TerminateInstanceInAutoScalingGroup.*unverified/),
+      ]),
+    );
     expect(w.linkStatus(LINK).gatewayInstanceId).toBe(old);
     expect(w.replacements(LINK)).toEqual([]);
   });

@@ -6,6 +6,9 @@
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
+  DescribeLifecycleHooksCommand,
+  DescribeScalingActivitiesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -14,17 +17,21 @@ import {
   DescribeAddressesCommand,
   DescribeInstancesCommand,
   DescribeRouteTablesCommand,
+  DescribeVpnConnectionsCommand,
   EC2Client,
+  GetVpnTunnelReplacementStatusCommand,
   ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
+import { DescribeInstanceInformationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '#functions/gateway/handler.ts';
 import { localLambdaContext } from '#sandbox/local-sfn.ts';
 import {
   AwsThrottledError,
-  DeadlineExceededError,
+  AwsTransientError,
   GatewayStateError,
   GatewayUpdateError,
 } from '#shared/errors.ts';
@@ -33,6 +40,7 @@ import { gatewayGroup, gatewayInstance } from '../fixtures/gateway.ts';
 
 const asg = mockClient(AutoScalingClient);
 const ec2 = mockClient(EC2Client);
+const ssm = mockClient(SSMClient);
 const context = localLambdaContext('arn:aws:lambda:us-east-1:111111111111:function:vpn-guard-gateway');
 const invoke = (event: unknown) => handler(event, context) as unknown as Promise<Record<string, unknown>>;
 
@@ -44,10 +52,15 @@ const NEW_ENI = 'eni-0f9e8d7c6b5a49382';
 const EIP = 'eipalloc-0a1b2c3d4e5f60718';
 const RTB_A = 'rtb-0a1b2c3d4e5f60718';
 const RTB_B = 'rtb-0b1c2d3e4f5a60718';
+const SUBNET = 'subnet-0a1b2c3d4e5f60718';
+const SUBNET_B = 'subnet-0b1c2d3e4f5a60718';
+const VPC = 'vpc-0a1b2c3d4e5f60718';
+const VPN = 'vpn-0a1b2c3d4e5f60718';
 const base = { executionId: 'arn:aws:states:us-east-1:111111111111:execution:r:x', link: 'home-to-west' };
 const MUTATING = [
   TerminateInstanceInAutoScalingGroupCommand,
   ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
   AssociateAddressCommand,
   ReplaceRouteCommand,
   CreateRouteCommand,
@@ -114,6 +127,7 @@ describe('the gateway handler', () => {
   beforeEach(() => {
     asg.reset();
     ec2.reset();
+    ssm.reset();
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(NOW);
     vi.stubEnv('VPN_GUARD_CONFIG', JSON.stringify(twoLinkConfig()));
@@ -123,15 +137,51 @@ describe('the gateway handler', () => {
     vi.unstubAllEnvs();
   });
 
-  describe('describe', () => {
-    it('reads the group, its InService instance, the Elastic IP and the configured route tables', async () => {
+  /** Everything observe reads, as a healthy gateway would answer (tests override what they break). */
+  function scriptObserve(): void {
+    asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
+    asg.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    asg.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [] });
+    asg.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
+    ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(OLD, OLD_ENI, false));
+    ec2.on(DescribeAddressesCommand).resolves(address(OLD, OLD_ENI));
+    ec2.on(DescribeRouteTablesCommand).resolves(routeTables(blackholed, null));
+    ec2
+      .on(DescribeRouteTablesCommand, {
+        Filters: [{ Name: 'association.subnet-id', Values: [SUBNET, SUBNET_B] }],
+      })
+      .resolves({
+        RouteTables: [
+          { RouteTableId: RTB_A, Associations: [{ SubnetId: SUBNET }, { SubnetId: SUBNET_B }], Routes: [] },
+        ],
+      });
+    ec2
+      .on(DescribeRouteTablesCommand, {
+        Filters: [
+          { Name: 'vpc-id', Values: [VPC] },
+          { Name: 'association.main', Values: ['true'] },
+        ],
+      })
+      .resolves({
+        RouteTables: [{ RouteTableId: 'rtb-0main0000000000', Associations: [{ Main: true }], Routes: [] }],
+      });
+    ec2.on(DescribeVpnConnectionsCommand).resolves({
+      VpnConnections: [
+        {
+          VpnConnectionId: VPN,
+          VgwTelemetry: [{ OutsideIpAddress: '198.51.100.1' }, { OutsideIpAddress: '198.51.100.2' }],
+        },
+      ],
+    });
+    ec2.on(GetVpnTunnelReplacementStatusCommand).resolves({ MaintenanceDetails: {} });
+  }
+
+  describe('observe', () => {
+    it('reads the group, every instance, the Elastic IP, the routes, the canary subnets and AWS maintenance, changing nothing', async () => {
       // Prepare
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
-      ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(OLD, OLD_ENI, false));
-      ec2.on(DescribeAddressesCommand).resolves(address(OLD, OLD_ENI));
-      ec2.on(DescribeRouteTablesCommand).resolves(routeTables(blackholed, null));
+      scriptObserve();
       // Act
-      const snapshot = await invoke({ action: 'describe', ...base });
+      const snapshot = await invoke({ action: 'observe', ...base });
       // Assess
       expect(asg.commandCalls(DescribeAutoScalingGroupsCommand).map((c) => c.args[0].input)).toEqual([
         { AutoScalingGroupNames: ['vpn-gateway-home'] },
@@ -139,37 +189,132 @@ describe('the gateway handler', () => {
       expect(ec2.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([
         { InstanceIds: [OLD] },
       ]);
-      expect(ec2.commandCalls(DescribeAddressesCommand).map((c) => c.args[0].input)).toEqual([
-        { AllocationIds: [EIP] },
-      ]);
-      expect(ec2.commandCalls(DescribeRouteTablesCommand).map((c) => c.args[0].input)).toEqual([
-        { RouteTableIds: [RTB_A, RTB_B] },
+      expect(ec2.commandCalls(GetVpnTunnelReplacementStatusCommand).map((c) => c.args[0].input)).toEqual([
+        { VpnConnectionId: VPN, VpnTunnelOutsideIpAddress: '198.51.100.1' },
+        { VpnConnectionId: VPN, VpnTunnelOutsideIpAddress: '198.51.100.2' },
       ]);
       expect(snapshot).toMatchObject({
         takenAt: NOW.toISOString(),
         instanceId: OLD,
-        networkInterfaceId: OLD_ENI,
-        sourceDestCheck: false,
+        suspendedProcesses: [],
         elasticIp: {
           allocationId: EIP,
           publicIp: '203.0.113.10',
           instanceId: OLD,
           networkInterfaceId: OLD_ENI,
-          associationId: 'eipassoc-1',
         },
+        instances: [
+          {
+            instanceId: OLD,
+            inGroup: true,
+            lifecycleState: 'InService',
+            state: 'running',
+            networkInterfaces: [
+              { networkInterfaceId: 'eni-0secondary000000000', deviceIndex: 1 },
+              { networkInterfaceId: OLD_ENI, deviceIndex: 0, sourceDestCheck: false },
+            ],
+          },
+        ],
         routes: [
           { routeTableId: RTB_A, destinationCidrBlock: '10.20.0.0/16', target: OLD_ENI, state: 'blackhole' },
           { routeTableId: RTB_B, destinationCidrBlock: '10.20.0.0/16', target: null, state: null },
         ],
+        canarySubnets: [
+          { subnetId: SUBNET, routeTableId: RTB_A, association: 'explicit', configured: true },
+          { subnetId: SUBNET_B, routeTableId: RTB_A, association: 'explicit', configured: true },
+        ],
+        maintenance: { state: 'none' },
       });
       expect(mutatingCalls()).toBe(0);
+      // No restart command configured: SSM is not asked.
+      expect(ssm.calls()).toHaveLength(0);
+    });
+
+    it("falls back to the VPC's main route table for a canary subnet without an explicit association", async () => {
+      scriptObserve();
+      ec2
+        .on(DescribeRouteTablesCommand, {
+          Filters: [{ Name: 'association.subnet-id', Values: [SUBNET, SUBNET_B] }],
+        })
+        .resolves({
+          RouteTables: [{ RouteTableId: RTB_B, Associations: [{ SubnetId: SUBNET }], Routes: [] }],
+        });
+      const snapshot = await invoke({ action: 'observe', ...base });
+      expect(snapshot.canarySubnets).toEqual([
+        { subnetId: SUBNET, routeTableId: RTB_B, association: 'explicit', configured: true },
+        { subnetId: SUBNET_B, routeTableId: 'rtb-0main0000000000', association: 'main', configured: false },
+      ]);
+    });
+
+    it('records suspended processes, launch hooks, a running refresh and pending AWS maintenance', async () => {
+      scriptObserve();
+      asg.on(DescribeAutoScalingGroupsCommand).resolves({
+        AutoScalingGroups: [
+          {
+            ...(gatewayGroup([OLD, 'InService']).AutoScalingGroups?.[0] as object),
+            SuspendedProcesses: [{ ProcessName: 'Launch', SuspensionReason: 'User suspended' }],
+          } as never,
+        ],
+      });
+      asg.on(DescribeLifecycleHooksCommand).resolves({
+        LifecycleHooks: [
+          {
+            LifecycleHookName: 'tunnels-up',
+            LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+            HeartbeatTimeout: 900,
+          },
+          {
+            LifecycleHookName: 'drain',
+            LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+            HeartbeatTimeout: 60,
+          },
+        ],
+      });
+      asg
+        .on(DescribeInstanceRefreshesCommand)
+        .resolves({ InstanceRefreshes: [{ InstanceRefreshId: 'ir-1', Status: 'InProgress' }] });
+      ec2.on(GetVpnTunnelReplacementStatusCommand).resolves({
+        MaintenanceDetails: {
+          PendingMaintenance: 'Pending',
+          MaintenanceAutoAppliedAfter: new Date('2026-11-26T13:00:00Z'),
+        },
+      });
+      const snapshot = await invoke({ action: 'observe', ...base });
+      expect(snapshot).toMatchObject({
+        suspendedProcesses: ['Launch'],
+        launchHooks: [{ name: 'tunnels-up', heartbeatTimeoutSeconds: 900 }],
+        refreshInProgress: 'instance refresh ir-1 InProgress',
+        maintenance: { state: 'pending' },
+      });
+    });
+
+    it('records AWS maintenance as unknown when its API fails, rather than failing the poll', async () => {
+      scriptObserve();
+      ec2.on(DescribeVpnConnectionsCommand).rejects(awsError('UnauthorizedOperation', 'not authorized'));
+      const snapshot = await invoke({ action: 'observe', ...base });
+      expect(snapshot.maintenance).toMatchObject({ state: 'unknown' });
+    });
+
+    it('asks SSM which instances it manages when the link has a restart command', async () => {
+      const config = twoLinkConfig();
+      (config.links[0] as { gateway: { restartCommand?: string } }).gateway.restartCommand =
+        'systemctl restart ipsec';
+      vi.stubEnv('VPN_GUARD_CONFIG', JSON.stringify(config));
+      scriptObserve();
+      ssm.on(DescribeInstanceInformationCommand).resolves({
+        InstanceInformationList: [{ InstanceId: OLD, PingStatus: 'Online' }],
+      });
+      const snapshot = await invoke({ action: 'observe', ...base });
+      expect(ssm.commandCalls(DescribeInstanceInformationCommand).map((c) => c.args[0].input)).toEqual([
+        { Filters: [{ Key: 'InstanceIds', Values: [OLD] }] },
+      ]);
+      expect(snapshot.instances).toMatchObject([{ instanceId: OLD, ssmManaged: true }]);
     });
 
     it('fails before any change when the configured group does not exist', async () => {
+      scriptObserve();
       asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
-      ec2.on(DescribeAddressesCommand).resolves(address());
-      ec2.on(DescribeRouteTablesCommand).resolves(routeTables(null, null));
-      await expect(invoke({ action: 'describe', ...base })).rejects.toThrow(
+      await expect(invoke({ action: 'observe', ...base })).rejects.toThrow(
         new GatewayStateError(
           'Auto Scaling group vpn-gateway-home does not exist (check gateway.autoScalingGroupName)',
         ),
@@ -177,13 +322,11 @@ describe('the gateway handler', () => {
     });
 
     it('fails naming a configured route table AWS does not know', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
-      ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(OLD, OLD_ENI, false));
-      ec2.on(DescribeAddressesCommand).resolves(address(OLD, OLD_ENI));
+      scriptObserve();
       ec2
-        .on(DescribeRouteTablesCommand)
+        .on(DescribeRouteTablesCommand, { RouteTableIds: [RTB_A, RTB_B] })
         .rejects(awsError('InvalidRouteTableID.NotFound', `The routeTable ID '${RTB_B}' does not exist`));
-      await expect(invoke({ action: 'describe', ...base })).rejects.toMatchObject({
+      await expect(invoke({ action: 'observe', ...base })).rejects.toMatchObject({
         name: 'GatewayStateError',
         message: expect.stringContaining(
           `InvalidRouteTableID.NotFound: The routeTable ID '${RTB_B}' does not exist`,
@@ -191,12 +334,16 @@ describe('the gateway handler', () => {
       });
     });
 
-    it('turns EC2 throttling into AwsThrottledError', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
+    it('turns EC2 throttling into AwsThrottledError and a 5xx into AwsTransientError', async () => {
+      scriptObserve();
       ec2.on(DescribeInstancesCommand).rejects(awsError('RequestLimitExceeded', 'Request limit exceeded.'));
-      ec2.on(DescribeAddressesCommand).resolves(address());
-      ec2.on(DescribeRouteTablesCommand).resolves(routeTables(null, null));
-      await expect(invoke({ action: 'describe', ...base })).rejects.toBeInstanceOf(AwsThrottledError);
+      await expect(invoke({ action: 'observe', ...base })).rejects.toBeInstanceOf(AwsThrottledError);
+      ec2
+        .on(DescribeInstancesCommand)
+        .rejects(
+          Object.assign(awsError('InternalError', 'An internal error has occurred'), { $fault: 'server' }),
+        );
+      await expect(invoke({ action: 'observe', ...base })).rejects.toBeInstanceOf(AwsTransientError);
     });
   });
 
@@ -250,11 +397,17 @@ describe('the gateway handler', () => {
       });
     });
 
-    it('reports a refused termination as GatewayUpdateError', async () => {
+    it('reports a termination refused while a scaling activity runs as transient (retried), any other as GatewayUpdateError', async () => {
       asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
       asg
         .on(TerminateInstanceInAutoScalingGroupCommand)
         .rejects(awsError('ScalingActivityInProgress', 'Scaling activity in progress'));
+      await expect(
+        invoke({ action: 'replace', ...base, dryRun: false, oldInstanceId: OLD }),
+      ).rejects.toBeInstanceOf(AwsTransientError);
+      asg
+        .on(TerminateInstanceInAutoScalingGroupCommand)
+        .rejects(awsError('ValidationError', 'The process Terminate is suspended'));
       await expect(
         invoke({ action: 'replace', ...base, dryRun: false, oldInstanceId: OLD }),
       ).rejects.toBeInstanceOf(GatewayUpdateError);
@@ -273,77 +426,20 @@ describe('the gateway handler', () => {
     });
   });
 
-  describe('await-replacement', () => {
-    const since = '2026-11-26T11:55:00.000Z';
-
-    it('is done once an InService instance other than the old one exists', async () => {
-      asg
-        .on(DescribeAutoScalingGroupsCommand)
-        .resolves(gatewayGroup([OLD, 'Terminated'], [NEW, 'InService']));
-      const output = await invoke({
-        action: 'await-replacement',
-        ...base,
-        dryRun: false,
-        oldInstanceId: OLD,
-        since,
-      });
-      expect(output).toMatchObject({
-        done: true,
-        newInstanceId: NEW,
-        deadlineAt: '2026-11-26T12:05:00.000Z',
-      });
-    });
-
-    it('keeps waiting while the replacement is pending', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'Terminating'], [NEW, 'Pending']));
-      const output = await invoke({
-        action: 'await-replacement',
-        ...base,
-        dryRun: false,
-        oldInstanceId: OLD,
-        since,
-      });
-      expect(output).toMatchObject({ done: false, newInstanceId: null });
-    });
-
-    it('throws DeadlineExceededError replacementTimeoutMinutes after the termination', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([NEW, 'Pending']));
-      const call = invoke({
-        action: 'await-replacement',
-        ...base,
-        dryRun: false,
-        oldInstanceId: OLD,
-        since: '2026-11-26T11:50:00.000Z',
-      });
-      await expect(call).rejects.toThrow(DeadlineExceededError);
-    });
-
-    it('reads once and finishes in a dry run', async () => {
-      asg.on(DescribeAutoScalingGroupsCommand).resolves(gatewayGroup([OLD, 'InService']));
-      const output = await invoke({
-        action: 'await-replacement',
-        ...base,
-        dryRun: true,
-        oldInstanceId: OLD,
-        since: '2026-11-26T10:00:00.000Z',
-      });
-      expect(output).toMatchObject({ done: true, newInstanceId: null });
-    });
-  });
-
   describe('configure', () => {
-    it('turns the source/dest check off and moves the Elastic IP to the primary ENI', async () => {
+    it('turns the source/dest check off on the interface and moves the Elastic IP to the primary ENI', async () => {
       // Prepare
       ec2.on(DescribeAddressesCommand).resolves(address());
       ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(NEW, NEW_ENI, true));
-      ec2.on(ModifyInstanceAttributeCommand).resolves({});
+      ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
       ec2.on(AssociateAddressCommand).resolves({ AssociationId: 'eipassoc-2' });
       // Act
       const output = await invoke({ action: 'configure', ...base, dryRun: false, instanceId: NEW });
       // Assess
-      expect(ec2.commandCalls(ModifyInstanceAttributeCommand).map((c) => c.args[0].input)).toEqual([
-        { InstanceId: NEW, SourceDestCheck: { Value: false } },
+      expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input)).toEqual([
+        { NetworkInterfaceId: NEW_ENI, SourceDestCheck: { Value: false } },
       ]);
+      expect(ec2.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
       expect(ec2.commandCalls(AssociateAddressCommand).map((c) => c.args[0].input)).toEqual([
         { AllocationId: EIP, NetworkInterfaceId: NEW_ENI, AllowReassociation: true },
       ]);
@@ -382,23 +478,94 @@ describe('the gateway handler', () => {
       });
     });
 
-    it('reports what it would do in a dry run, with or without a replacement, and changes nothing', async () => {
+    it('on a multi-ENI gateway, turns the check off on both forwarding interfaces and puts the Elastic IP on its own', async () => {
+      const config = twoLinkConfig();
+      (config.links[0] as { gateway: { elasticIpDeviceIndex: number } }).gateway.elasticIpDeviceIndex = 1;
+      vi.stubEnv('VPN_GUARD_CONFIG', JSON.stringify(config));
+      ec2.on(DescribeAddressesCommand).resolves(address());
+      ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(NEW, NEW_ENI, true));
+      ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+      ec2.on(AssociateAddressCommand).resolves({ AssociationId: 'eipassoc-2' });
+      const output = await invoke({ action: 'configure', ...base, dryRun: false, instanceId: NEW });
+      expect(
+        ec2
+          .commandCalls(ModifyNetworkInterfaceAttributeCommand)
+          .map((c) => c.args[0].input.NetworkInterfaceId),
+      ).toEqual(['eni-0secondary000000000', NEW_ENI]);
+      expect(
+        ec2.commandCalls(AssociateAddressCommand).map((c) => c.args[0].input.NetworkInterfaceId),
+      ).toEqual(['eni-0secondary000000000']);
+      expect(output).toMatchObject({
+        networkInterfaceId: NEW_ENI,
+        elasticIpInterfaceId: 'eni-0secondary000000000',
+      });
+    });
+
+    it('in a dry run, sends each write with DryRun and reports allowed or the missing permission, changing nothing', async () => {
       ec2.on(DescribeAddressesCommand).resolves(address(OLD, OLD_ENI));
       ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(NEW, NEW_ENI, true));
-      expect(await invoke({ action: 'configure', ...base, dryRun: true, instanceId: null })).toMatchObject({
+      ec2
+        .on(ModifyNetworkInterfaceAttributeCommand)
+        .rejects(awsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.'));
+      ec2
+        .on(AssociateAddressCommand)
+        .rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+      const output = await invoke({ action: 'configure', ...base, dryRun: true, instanceId: NEW });
+      expect(
+        ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input.DryRun),
+      ).toEqual([true]);
+      expect(ec2.commandCalls(AssociateAddressCommand).map((c) => c.args[0].input.DryRun)).toEqual([true]);
+      expect(output).toMatchObject({
+        sourceDestCheck: { action: 'would-disable' },
+        elasticIp: { action: 'would-associate', after: { networkInterfaceId: NEW_ENI } },
+        permissions: [
+          { action: 'ec2:ModifyNetworkInterfaceAttribute', resource: NEW_ENI, result: 'allowed' },
+          {
+            action: 'ec2:AssociateAddress',
+            result: 'denied',
+            detail: expect.stringContaining('missing permission ec2:AssociateAddress'),
+          },
+        ],
+      });
+    });
+
+    it("plans a dry run's replacement against the current gateway", async () => {
+      ec2.on(DescribeAddressesCommand).resolves(address(OLD, OLD_ENI));
+      ec2.on(DescribeInstancesCommand).resolves(gatewayInstance(OLD, OLD_ENI, false));
+      ec2
+        .on(ModifyNetworkInterfaceAttributeCommand)
+        .rejects(awsError('DryRunOperation', 'would have succeeded'));
+      ec2.on(AssociateAddressCommand).rejects(awsError('DryRunOperation', 'would have succeeded'));
+      const output = await invoke({
+        action: 'configure',
+        ...base,
+        dryRun: true,
         instanceId: null,
+        currentInstanceId: OLD,
+      });
+      expect(output).toMatchObject({
+        instanceId: null,
+        networkInterfaceId: null,
+        probeInterfaceId: OLD_ENI,
         sourceDestCheck: { action: 'would-disable' },
         elasticIp: { action: 'would-associate' },
       });
-      expect(await invoke({ action: 'configure', ...base, dryRun: true, instanceId: NEW })).toMatchObject({
-        sourceDestCheck: { action: 'would-disable' },
-        elasticIp: { action: 'would-associate', after: { networkInterfaceId: NEW_ENI } },
-      });
-      expect(mutatingCalls()).toBe(0);
+      expect((output.permissions as { result: string }[]).map((p) => p.result)).toEqual([
+        'allowed',
+        'allowed',
+      ]);
     });
 
-    it('refuses a real run without an instance to configure', async () => {
+    it('refuses a real run without an instance to configure, or on an instance that is not running', async () => {
       ec2.on(DescribeAddressesCommand).resolves(address());
+      ec2.on(DescribeInstancesCommand).resolves({
+        Reservations: [
+          { Instances: [{ InstanceId: NEW, State: { Name: 'stopped' }, NetworkInterfaces: [] }] },
+        ],
+      });
+      await expect(invoke({ action: 'configure', ...base, dryRun: false, instanceId: NEW })).rejects.toThrow(
+        `configure: instance ${NEW} is stopped, not running`,
+      );
       await expect(
         invoke({ action: 'configure', ...base, dryRun: false, instanceId: null }),
       ).rejects.toBeInstanceOf(GatewayStateError);
@@ -468,20 +635,78 @@ describe('the gateway handler', () => {
       ).rejects.toBeInstanceOf(AwsThrottledError);
     });
 
-    it('plans every change towards the replacement in a dry run and makes none', async () => {
+    it('plans every change towards the replacement in a dry run, checking each with DryRun on the current interface', async () => {
       ec2.on(DescribeRouteTablesCommand).resolves(routeTables(blackholed, null));
-      const output = await invoke({ action: 'repoint', ...base, dryRun: true, networkInterfaceId: null });
+      ec2.on(ReplaceRouteCommand).rejects(awsError('DryRunOperation', 'would have succeeded'));
+      ec2.on(CreateRouteCommand).rejects(awsError('UnauthorizedOperation', 'not authorized'));
+      const output = await invoke({
+        action: 'repoint',
+        ...base,
+        dryRun: true,
+        networkInterfaceId: null,
+        probeInterfaceId: OLD_ENI,
+      });
       expect(output).toMatchObject({
         networkInterfaceId: '(replacement ENI)',
         routes: [{ action: 'replace' }, { action: 'create' }],
         notes: expect.arrayContaining(['Routes: would change 2 of 2 configured route(s)']),
+        permissions: [
+          { action: 'ec2:ReplaceRoute', result: 'allowed' },
+          { action: 'ec2:CreateRoute', result: 'denied' },
+        ],
       });
-      expect(mutatingCalls()).toBe(0);
+      expect(ec2.commandCalls(ReplaceRouteCommand).map((c) => c.args[0].input)).toEqual([
+        {
+          RouteTableId: RTB_A,
+          DestinationCidrBlock: '10.20.0.0/16',
+          NetworkInterfaceId: OLD_ENI,
+          DryRun: true,
+        },
+      ]);
+    });
+  });
+
+  describe('restart-ipsec', () => {
+    const withRestart = () => {
+      const config = twoLinkConfig();
+      (config.links[0] as { gateway: { restartCommand?: string } }).gateway.restartCommand =
+        'systemctl restart ipsec';
+      vi.stubEnv('VPN_GUARD_CONFIG', JSON.stringify(config));
+    };
+
+    it('runs the configured command on the gateway through SSM AWS-RunShellScript', async () => {
+      withRestart();
+      ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
+      const output = await invoke({ action: 'restart-ipsec', ...base, dryRun: false, instanceId: OLD });
+      expect(ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input)).toEqual([
+        expect.objectContaining({
+          DocumentName: 'AWS-RunShellScript',
+          InstanceIds: [OLD],
+          Parameters: { commands: ['systemctl restart ipsec'] },
+        }),
+      ]);
+      expect(output).toMatchObject({ instanceId: OLD, commandId: 'cmd-1', action: 'sent' });
+    });
+
+    it('sends nothing in a dry run and reports the permission as unverified (SSM has no DryRun)', async () => {
+      withRestart();
+      const output = await invoke({ action: 'restart-ipsec', ...base, dryRun: true, instanceId: OLD });
+      expect(ssm.calls()).toHaveLength(0);
+      expect(output).toMatchObject({
+        action: 'would-send',
+        permissions: [{ action: 'ssm:SendCommand', result: 'unverified' }],
+      });
+    });
+
+    it('refuses when the link has no restart command', async () => {
+      await expect(
+        invoke({ action: 'restart-ipsec', ...base, dryRun: false, instanceId: OLD }),
+      ).rejects.toBeInstanceOf(GatewayStateError);
     });
   });
 
   it('rejects a link that is not configured', async () => {
-    await expect(invoke({ action: 'describe', ...base, link: 'nowhere' })).rejects.toMatchObject({
+    await expect(invoke({ action: 'observe', ...base, link: 'nowhere' })).rejects.toMatchObject({
       name: 'InvalidInputError',
     });
   });

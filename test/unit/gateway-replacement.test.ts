@@ -20,6 +20,7 @@ const group = (...instances: GroupInstance[]): GroupView => ({
   autoScalingGroupName: 'vpn-gateway-home',
   desiredCapacity: 1,
   instances,
+  suspendedProcesses: [],
 });
 
 describe('currentInstance', () => {

@@ -143,12 +143,14 @@ describe('route views', () => {
         routeTableId: 'rtb-0a1b2c3d4e5f60718',
         destinationCidrBlock: '10.20.0.0/16',
         target: OLD_ENI,
+        networkInterfaceId: OLD_ENI,
         state: 'blackhole',
       },
       {
         routeTableId: 'rtb-0b1c2d3e4f5a60718',
         destinationCidrBlock: '10.20.0.0/16',
         target: null,
+        networkInterfaceId: null,
         state: null,
       },
     ]);
