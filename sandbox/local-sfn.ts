@@ -194,7 +194,15 @@ export async function runLocalExecution(options: LocalRunOptions): Promise<Local
         RoleArn: 'arn:aws:iam::111111111111:role/local',
       },
       StateMachine: { Id: options.stateMachineArn, Name: options.stateMachineArn.split(':').at(-1) },
-    },
+      // The context object's State (input-output-contextobject.html): the library sets none, so
+      // `$$.State.EnteredTime` reads the simulated clock when it is evaluated, which for the Pass
+      // and Parameters blocks that use it is the time the state was entered.
+      State: {
+        get EnteredTime() {
+          return now().toISOString();
+        },
+      },
+    } as unknown as NonNullable<Parameters<StateMachine['run']>[1]>['context'],
   });
 
   const onAbort = () => execution.abort();
