@@ -93,6 +93,8 @@ export class SimClock {
   private readonly sleeping = new Map<symbol, number>();
   /** Labels of real asynchronous work in flight (handler invocations, remote-host control). */
   private readonly inFlight = new Map<number, string>();
+  /** Tracked work released while its handler waits in {@link wait}, with the number of waits. */
+  private readonly heldWork = new Map<number, { name: string; waits: number }>();
   private inFlightSeq = 0;
   private changed: (() => void) | undefined;
   private readonly stallMs: number;
@@ -183,11 +185,15 @@ export class SimClock {
    */
   async wait(seconds: number, label: string): Promise<void> {
     const here = this.here.getStore();
-    const held = (here?.tracked ?? []).flatMap((id) => {
-      const name = this.inFlight.get(id);
-      return name === undefined ? [] : [[id, name] as const];
-    });
-    for (const [id] of held) this.inFlight.delete(id);
+    // Several branches of one handler may wait at once (Promise.all of retried calls): the tracked
+    // work stops holding the clock while any of them waits and holds it again once the last is done.
+    const held = (here?.tracked ?? []).filter((id) => this.inFlight.has(id) || this.heldWork.has(id));
+    for (const id of held) {
+      const entry = this.heldWork.get(id);
+      if (entry) entry.waits += 1;
+      else this.heldWork.set(id, { name: this.inFlight.get(id) ?? '', waits: 1 });
+      this.inFlight.delete(id);
+    }
     try {
       if (here?.activity) await this.sleepFor(here.activity.id, here.activity.label, seconds);
       else if (seconds > 0 && this.running) {
@@ -200,7 +206,15 @@ export class SimClock {
         await this.runUntil(this.nowMs + seconds * 1000);
       }
     } finally {
-      for (const [id, name] of held) this.inFlight.set(id, name);
+      for (const id of held) {
+        const entry = this.heldWork.get(id);
+        if (!entry) continue;
+        entry.waits -= 1;
+        if (entry.waits === 0) {
+          this.heldWork.delete(id);
+          this.inFlight.set(id, entry.name);
+        }
+      }
     }
   }
 
@@ -216,9 +230,13 @@ export class SimClock {
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         const left = (this.sleeping.get(id) ?? 1) - 1;
+        // The activity holds the clock again only when its last sleep ends: a branch that woke
+        // first runs real work only through tracked invocations, which hold the clock themselves.
         if (left > 0) this.sleeping.set(id, left);
-        else this.sleeping.delete(id);
-        this.awake.set(id, label);
+        else {
+          this.sleeping.delete(id);
+          this.awake.set(id, label);
+        }
       };
       const timer = this.scheduleIn(seconds, `${label}: sleep ${seconds}s`, () => {
         wake();

@@ -64,6 +64,30 @@ describe('SDK retries at the seam', () => {
     expect(realNow() - began).toBeLessThan(delay + 5000);
   });
 
+  it('lets two calls of one handler back off at once, each retried in simulated time (no stall)', async () => {
+    // Prepare: the next two calls are throttled, as when a handler's Promise.all meets a throttle.
+    const w = await quietWorld();
+    w.inject({ type: 'api-throttled', service: 'ec2', commands: ['DescribeAddresses'], calls: 2 });
+    const client = ec2Client(HOME_REGION);
+    // Act: both calls run inside one tracked invocation, as the gateway's observe does.
+    const { value, error } = await sendInWorld(w, () =>
+      w.clock.track(
+        'handler with two calls',
+        () => Promise.all([client.send(describeAddresses()), client.send(describeAddresses())]),
+      ),
+    );
+    // Assess
+    expect(error).toBeUndefined();
+    expect(value?.map((out) => out.$metadata.attempts)).toEqual([2, 2]);
+    const calls = w.calls.filter({ command: 'DescribeAddresses' });
+    expect(calls.map((c) => c.error?.name ?? 'ok').sort()).toEqual([
+      'RequestLimitExceeded',
+      'RequestLimitExceeded',
+      'ok',
+      'ok',
+    ]);
+  });
+
   it('fails a persistently throttled call after maxAttempts (2) attempts, with the SDK metadata', async () => {
     // Prepare
     const w = await quietWorld();
