@@ -71,9 +71,8 @@ describe('SDK retries at the seam', () => {
     const client = ec2Client(HOME_REGION);
     // Act: both calls run inside one tracked invocation, as the gateway's observe does.
     const { value, error } = await sendInWorld(w, () =>
-      w.clock.track(
-        'handler with two calls',
-        () => Promise.all([client.send(describeAddresses()), client.send(describeAddresses())]),
+      w.clock.track('handler with two calls', () =>
+        Promise.all([client.send(describeAddresses()), client.send(describeAddresses())]),
       ),
     );
     // Assess
