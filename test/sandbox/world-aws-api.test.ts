@@ -1,8 +1,3 @@
-/**
- * The world's EC2, Auto Scaling and SSM API surface (issue 8 parts 2 and 3), through the product's
- * own SDK v3 clients: output shapes, AWS's error names and messages, and DryRun on every EC2 write.
- */
-import { readFileSync } from 'node:fs';
 import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
@@ -34,37 +29,13 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MUTATING_COMMANDS } from '#sandbox/world/calls.ts';
 import { MODELLED_COMMANDS } from '#sandbox/world/mocks.ts';
-import { HOME_REGION, World, type WorldOptions } from '#sandbox/world/world.ts';
+import { HOME_REGION, type World } from '#sandbox/world/world.ts';
+import { config, EIP, GROUP, LINK, quietWorlds, TABLES, VPN_REGION, withGateway } from './support.ts';
 
-const config = JSON.parse(
-  readFileSync(new URL('../../scenarios/configs/one-link.json', import.meta.url), 'utf8'),
-);
-const LINK = 'home-to-west';
-const VPN_REGION = 'us-west-2';
-const GROUP = 'vpn-gateway-home';
-const EIP = 'eipalloc-0a1b2c3d4e5f60718';
-const TABLES = ['rtb-0a1b2c3d4e5f60718', 'rtb-0b1c2d3e4f5a60718'];
-
-let world: World | undefined;
-afterEach(async () => {
-  await world?.dispose();
-  world = undefined;
-});
-
-async function quietWorld(options: Partial<WorldOptions> = {}): Promise<World> {
-  world = await World.create({ config, monitor: false, alarms: false, remoteHosts: false, ...options });
-  return world;
-}
-
-/** The one-link config with the gateway fields patched. */
-function withGateway(gateway: Record<string, unknown>): unknown {
-  const copy = structuredClone(config);
-  copy.links[0].gateway = { ...copy.links[0].gateway, ...gateway };
-  return copy;
-}
+const quietWorld = quietWorlds();
 
 const ec2 = (region = HOME_REGION) => new EC2Client({ region });
 const asg = () => new AutoScalingClient({ region: HOME_REGION });

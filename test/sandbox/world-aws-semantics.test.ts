@@ -1,8 +1,3 @@
-/**
- * The world's Auto Scaling, EC2 and SSM behaviour as AWS documents it (issue 8 parts 2, 3 and 5),
- * driven by the faults a scenario can inject and read back through the product's SDK clients.
- */
-import { readFileSync } from 'node:fs';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
@@ -22,34 +17,12 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FaultSchema } from '#sandbox/world/faults.ts';
-import { HOME_REGION, World, type WorldOptions } from '#sandbox/world/world.ts';
+import { HOME_REGION, type World } from '#sandbox/world/world.ts';
+import { config, EIP, GROUP, LINK, quietWorlds, TABLES, withGateway } from './support.ts';
 
-const config = JSON.parse(
-  readFileSync(new URL('../../scenarios/configs/one-link.json', import.meta.url), 'utf8'),
-);
-const LINK = 'home-to-west';
-const GROUP = 'vpn-gateway-home';
-const EIP = 'eipalloc-0a1b2c3d4e5f60718';
-const TABLES = ['rtb-0a1b2c3d4e5f60718', 'rtb-0b1c2d3e4f5a60718'];
-
-let world: World | undefined;
-afterEach(async () => {
-  await world?.dispose();
-  world = undefined;
-});
-
-async function quietWorld(options: Partial<WorldOptions> = {}): Promise<World> {
-  world = await World.create({ config, monitor: false, alarms: false, remoteHosts: false, ...options });
-  return world;
-}
-
-function withGateway(gateway: Record<string, unknown>): unknown {
-  const copy = structuredClone(config);
-  copy.links[0].gateway = { ...copy.links[0].gateway, ...gateway };
-  return copy;
-}
+const quietWorld = quietWorlds();
 
 const ec2 = (region = HOME_REGION) => new EC2Client({ region });
 const asg = () => new AutoScalingClient({ region: HOME_REGION });
@@ -188,7 +161,6 @@ describe('Auto Scaling suspended processes', () => {
       await w.advance(300 + w.timing.asg.launchDelaySeconds + 1);
       expect(w.replacements(LINK)).toHaveLength(1);
       await w.dispose();
-      world = undefined;
     }
   });
 

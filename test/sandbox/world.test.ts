@@ -1,7 +1,3 @@
-/**
- * The world's AWS semantics, through the product's own SDK v3 clients (intercepted by the world).
- */
-import { readFileSync } from 'node:fs';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
@@ -19,28 +15,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { afterEach, describe, expect, it } from 'vitest';
-import { HOME_REGION, TOPIC_ARN, World, type WorldOptions } from '#sandbox/world/world.ts';
+import { describe, expect, it } from 'vitest';
+import { HOME_REGION, TOPIC_ARN } from '#sandbox/world/world.ts';
+import { EIP, GROUP, LINK, quietWorlds, TABLES, VPN_REGION } from './support.ts';
 
-const config = JSON.parse(
-  readFileSync(new URL('../../scenarios/configs/one-link.json', import.meta.url), 'utf8'),
-);
-const LINK = 'home-to-west';
-const VPN_REGION = 'us-west-2';
-const GROUP = 'vpn-gateway-home';
-const EIP = 'eipalloc-0a1b2c3d4e5f60718';
-const TABLES = ['rtb-0a1b2c3d4e5f60718', 'rtb-0b1c2d3e4f5a60718'];
-
-let world: World | undefined;
-afterEach(async () => {
-  await world?.dispose();
-  world = undefined;
-});
-
-async function quietWorld(options: Partial<WorldOptions> = {}): Promise<World> {
-  world = await World.create({ config, monitor: false, alarms: false, remoteHosts: false, ...options });
-  return world;
-}
+const quietWorld = quietWorlds();
 
 const ec2 = (region = HOME_REGION) => new EC2Client({ region });
 const asg = () => new AutoScalingClient({ region: HOME_REGION });
