@@ -180,12 +180,23 @@ export async function describeLaunchHooks(
 const ACTIVE_REFRESH = new Set(['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking']);
 const DONE_ACTIVITY = new Set(['Successful', 'Failed', 'Cancelled']);
 
-/** A running instance refresh and a running scaling activity of the group, as text (null: none). */
+/**
+ * Auto Scaling describes a termination activity as "Terminating EC2 instance: i-…"
+ * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/replace-unhealthy-instance.html shows the
+ * activity history; API_DescribeScalingActivities returns it newest first).
+ */
+const TERMINATING = /^Terminating EC2 instance: (i-[0-9a-f]+)/;
+
+/**
+ * A running instance refresh and a running scaling activity of the group, as text (null: none),
+ * and the instance the group terminated last (among its 5 newest activities), so a report can say
+ * which gateway the group's own replacement took over from.
+ */
 export async function describeGroupActivity(
   client: AutoScalingClient,
   group: string,
   { signal }: Options,
-): Promise<{ refresh: string | null; activity: string | null }> {
+): Promise<{ refresh: string | null; activity: string | null; lastTerminatedInstanceId: string | null }> {
   const [refreshes, activities] = await Promise.all([
     client
       .send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: group, MaxRecords: 5 }), {
@@ -202,7 +213,11 @@ export async function describeGroupActivity(
   const activity = (activities.Activities ?? []).find(
     (a) => a.StatusCode && !DONE_ACTIVITY.has(a.StatusCode),
   );
+  const terminated = (activities.Activities ?? [])
+    .map((a) => TERMINATING.exec(a.Description ?? '')?.[1])
+    .find((id) => id !== undefined);
   return {
+    lastTerminatedInstanceId: terminated ?? null,
     refresh: refresh ? `instance refresh ${refresh.InstanceRefreshId ?? '?'} ${refresh.Status}` : null,
     activity: activity
       ? `scaling activity ${activity.ActivityId ?? '?'} (${activity.Description ?? '?'}) ${activity.StatusCode}`

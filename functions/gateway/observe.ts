@@ -114,6 +114,7 @@ export async function observeGateway(deps: ObserveDeps, link: LinkConfig, now: D
     launchHooks: hooks,
     refreshInProgress: activity.refresh,
     activityInProgress: activity.activity,
+    lastTerminatedInstanceId: activity.lastTerminatedInstanceId,
     instances,
     instanceId,
     elasticIp,

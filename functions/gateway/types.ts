@@ -137,6 +137,8 @@ export interface Observation {
   readonly refreshInProgress: string | null;
   /** e.g. "activity 1234 (Launching a new EC2 instance) InProgress"; null when none runs. */
   readonly activityInProgress: string | null;
+  /** The instance the group terminated last (its newest "Terminating EC2 instance" activity); null: none seen. */
+  readonly lastTerminatedInstanceId: string | null;
   /** The group's instances (every one), then the Elastic IP's holder when it is outside the group. */
   readonly instances: readonly ObservedInstance[];
   /** The group's one healthy InService instance; null when it has none. */

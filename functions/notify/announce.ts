@@ -99,6 +99,10 @@ export async function announce(deps: NotifyDeps, input: AnnounceInput): Promise<
     trigger: context.trigger,
     budgetSpent: budget ? budget.attemptsInWindow >= budget.maxAttemptsPer24h : false,
     pagedHuman: report.rung === 'page',
+    cannotAct: budget
+      ? state.failure?.attempt === 'withdrawn' &&
+        (budget.unchangedFailures ?? 0) + 1 >= budget.maxAttemptsPer24h
+      : false,
   });
   let claimResult: ClaimResult | null = null;
   if (pageClaim !== 'none' && incident) {

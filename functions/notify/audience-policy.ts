@@ -8,8 +8,10 @@
  * - An automatic attempt (`alarm` trigger: the Monitor's branch or the alarm rule):
  *   `started` claims the start page; `recovered` and `exhausted` claim the end page; `failed` claims
  *   it only when no further automatic attempt can follow (the 24 h budget is spent, or the run
- *   paged a human because a precondition refused), since otherwise the incident's next attempt or
- *   its "exhausted" page will say how it ends; `recovered-by-itself` claims it only when the start
+ *   paged a human because a precondition refused, or it is the `maxAttemptsPer24h`-th run in a row
+ *   that failed before changing anything: VPN Guard cannot act, and its back-off would otherwise
+ *   retry in silence), since otherwise the incident's next attempt or its "exhausted" page will say
+ *   how it ends; `recovered-by-itself` claims it only when the start
  *   page went out (a phone that heard "link down" hears "recovered"); skips are `log`.
  * - A drill or a manual run announces itself once: its final message is a page, `started` is `log`.
  */
@@ -28,6 +30,8 @@ export function pageClaimFor(
     budgetSpent: boolean;
     /** The run ended on the "page a human" rung (a precondition refused). */
     pagedHuman: boolean;
+    /** This failure completes `maxAttemptsPer24h` runs in a row that failed before changing anything. */
+    cannotAct?: boolean;
   },
 ): PageClaim {
   if (context.trigger !== 'alarm') {
@@ -40,7 +44,7 @@ export function pageClaimFor(
     case 'exhausted':
       return 'end';
     case 'failed':
-      return context.budgetSpent || context.pagedHuman ? 'end' : 'none';
+      return context.budgetSpent || context.pagedHuman || context.cannotAct ? 'end' : 'none';
     case 'recovered-by-itself':
       return 'end-if-started';
     default:

@@ -96,6 +96,24 @@ export function effectiveOutcome(outcome: NotifyOutcome, dryRun: boolean): Notif
   return dryRun && outcome !== 'failed' && outcome !== 'started' ? 'dry-run-plan' : outcome;
 }
 
+/**
+ * The gateway the link had before: the first observation's instance, or the one the run terminated.
+ * On the adopt rung the group replaced it before the first observation, so it is the instance the
+ * group terminated last (its activity history), never the adopted replacement itself.
+ */
+function previousGateway(
+  state: RemediationState,
+  rung: Rung | null,
+  newInstanceId: string | null,
+): string | null {
+  const before = state.before;
+  if (rung === 'adopt') {
+    const seen = before?.instanceId && before.instanceId !== newInstanceId ? before.instanceId : null;
+    return before?.lastTerminatedInstanceId ?? seen;
+  }
+  return before?.instanceId ?? state.replace?.oldInstanceId ?? null;
+}
+
 /** The report (its notification still to fill in) and the details a notification adds. */
 export function buildReport(
   requested: NotifyOutcome,
@@ -132,7 +150,7 @@ export function buildReport(
     startedAt: context.startedAt,
     finishedAt: now.toISOString(),
     timeToRecoverSeconds: outcome === 'recovered' ? (state.verify?.timeToRecoverSeconds ?? null) : null,
-    oldInstanceId: state.before?.instanceId ?? state.replace?.oldInstanceId ?? null,
+    oldInstanceId: previousGateway(state, ladder.rung ?? null, newInstanceId),
     newInstanceId,
     elasticIp: state.configure?.elasticIp.publicIp ?? state.before?.elasticIp.publicIp ?? null,
     routes,

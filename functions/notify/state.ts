@@ -36,11 +36,14 @@ export const SECTION_SCHEMAS = {
     maxAttemptsPer24h: z.number(),
     cooldownUntil: z.string().nullable(),
     nextAttemptAt: z.string().nullable(),
+    /** Runs in a row that failed before changing anything, before this one (absent before Dec 2026). */
+    unchangedFailures: z.number().optional(),
     notes,
   }),
   health: z.looseObject({ notes }),
   before: z.looseObject({
     instanceId: z.string().nullable(),
+    lastTerminatedInstanceId: z.string().nullable().optional(),
     elasticIp: z.looseObject({ publicIp: z.string().nullable() }),
     notes,
   }),
@@ -54,7 +57,7 @@ export const SECTION_SCHEMAS = {
   }),
   repoint: z.looseObject({ routes: z.array(RouteChangeSchema), notes }),
   verify: z.looseObject({ timeToRecoverSeconds: z.number().nullable(), notes }),
-  failure: z.looseObject({ failedState: z.string() }),
+  failure: z.looseObject({ failedState: z.string(), attempt: z.string().optional() }),
   error: z.looseObject({ Error: z.string(), Cause: z.string().optional() }),
 } as const;
 

@@ -96,6 +96,7 @@ export async function releaseLock(
     executionId: string;
     dryRun: boolean;
     attempt: AttemptCompletion;
+    failed?: boolean;
     now: Date;
     settings: RemediationSettings;
   },
@@ -166,6 +167,7 @@ async function settleAttempt(
     link: string;
     executionId: string;
     attempt: AttemptCompletion;
+    failed?: boolean;
     now: Date;
     settings: RemediationSettings;
   },
@@ -175,7 +177,8 @@ async function settleAttempt(
   const pk = budgetKey(request.link);
   for (let attempt = 1; attempt <= BUDGET_WRITE_TRIES; attempt++) {
     const record = await getBudget(table, pk, options);
-    const next = record && afterCompletion(record, request.executionId, request.attempt, request.now);
+    const next =
+      record && afterCompletion(record, request.executionId, request.attempt, request.now, request.failed);
     if (!record || !next) return 'unchanged';
     const written = await writeBudget(
       table,

@@ -125,11 +125,13 @@ export async function getBudget(
     .catch(fail(`GetItem ${pk}`));
   const item = output.Item;
   if (!item) return null;
-  const attempts = Object.fromEntries(
-    Object.entries(item.attempts?.M ?? {}).flatMap(([id, value]) => (value.S ? [[id, value.S]] : [])),
-  );
+  const stamps = (map: Item[string] | undefined): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(map?.M ?? {}).flatMap(([id, value]) => (value.S ? [[id, value.S]] : [])),
+    );
   return {
-    attempts,
+    attempts: stamps(item.attempts),
+    failedUnchanged: stamps(item.failedUnchanged),
     lastCompletedAt: item.lastCompletedAt?.S ?? null,
     lastExecutionId: item.lastExecutionId?.S ?? null,
     version: Number(item.version?.N ?? 0),
@@ -150,6 +152,7 @@ export async function writeBudget(
   const names: Record<string, string> = {
     '#pk': 'pk',
     '#attempts': 'attempts',
+    '#failedUnchanged': 'failedUnchanged',
     '#version': 'version',
     '#expiresAt': 'expiresAt',
   };
@@ -157,11 +160,19 @@ export async function writeBudget(
     ':attempts': {
       M: Object.fromEntries(Object.entries(record.attempts).map(([id, at]) => [id, { S: at }])),
     },
+    ':failedUnchanged': {
+      M: Object.fromEntries(Object.entries(record.failedUnchanged).map(([id, at]) => [id, { S: at }])),
+    },
     ':version': { N: String(write.expectedVersion) },
     ':next': { N: String(record.version) },
     ':expiresAt': { N: String(write.expiresAt) },
   };
-  const sets = ['#attempts = :attempts', '#version = :next', '#expiresAt = :expiresAt'];
+  const sets = [
+    '#attempts = :attempts',
+    '#failedUnchanged = :failedUnchanged',
+    '#version = :next',
+    '#expiresAt = :expiresAt',
+  ];
   if (record.lastCompletedAt) {
     names['#lastCompletedAt'] = 'lastCompletedAt';
     values[':lastCompletedAt'] = { S: record.lastCompletedAt };

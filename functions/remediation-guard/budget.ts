@@ -10,6 +10,11 @@
  *   runs only: it damps flapping alarms, while a drill or a manual run is a deliberate human act.
  * - Exhausted is reported before cooldown: it is the one that needs a human.
  * - A run whose attempt is already recorded proceeds: a retried CheckBudget must not refuse itself.
+ * - A run that failed before changing anything (a Lambda or API failing for good, a table that
+ *   cannot be read) gives its attempt back, but is remembered in `failedUnchanged`: alarm-triggered
+ *   attempts then back off (1, 2, 4 … minutes after the last such failure, at most the cooldown),
+ *   so a persistent failure is retried, not hammered every tick; the count lets notify page once
+ *   when `maxAttemptsPer24h` runs in a row could not act. A completed attempt resets the series.
  */
 import type { RemediationSettings } from '#shared/config.ts';
 import type { Trigger } from '#shared/execution-name.ts';
@@ -21,6 +26,11 @@ export interface BudgetRecord {
   readonly attempts: Readonly<Record<string, string>>;
   readonly lastCompletedAt: string | null;
   readonly lastExecutionId: string | null;
+  /**
+   * Execution id → when it failed without changing anything, since the last completed attempt
+   * (their attempts were given back; these drive the back-off, see {@link unchangedBackoff}).
+   */
+  readonly failedUnchanged: Readonly<Record<string, string>>;
   readonly version: number;
 }
 
@@ -29,6 +39,7 @@ export const EMPTY_BUDGET: BudgetRecord = {
   attempts: {},
   lastCompletedAt: null,
   lastExecutionId: null,
+  failedUnchanged: {},
   version: 0,
 };
 
@@ -45,6 +56,10 @@ export interface BudgetDecision {
   readonly window: readonly (readonly [executionId: string, at: string])[];
   readonly cooldownUntil: Date | null;
   readonly nextAttemptAt: Date | null;
+  /** Runs in a row (24 h) that failed before changing anything. */
+  readonly unchangedFailures: number;
+  /** Why a `cooldown` decision waits: the cooldown after a completed attempt, or the back-off. */
+  readonly cooldownCause: 'cooldown' | 'backoff' | null;
 }
 
 /** The attempts still inside the 24 h window at `now`, oldest first. */
@@ -52,6 +67,31 @@ export function attemptsInWindow(record: BudgetRecord, now: Date): [string, stri
   return Object.entries(record.attempts)
     .filter(([, at]) => now.getTime() - new Date(at).getTime() < WINDOW_MS)
     .sort(([, a], [, b]) => a.localeCompare(b));
+}
+
+/** The back-off after runs that failed without changing anything: their count, and until when. */
+export interface UnchangedBackoff {
+  readonly failures: number;
+  readonly until: Date | null;
+}
+
+/**
+ * The back-off after `failures` runs in a row failed before changing anything: the next
+ * alarm-triggered attempt waits 2^(failures-1) minutes after the last one (1, 2, 4, 8 …), at most
+ * `cooldownMinutes`. None when the series is empty (or older than 24 h).
+ */
+export function unchangedBackoff(
+  record: BudgetRecord,
+  settings: Pick<RemediationSettings, 'cooldownMinutes'>,
+  now: Date,
+): UnchangedBackoff {
+  const recent = Object.values(record.failedUnchanged ?? {})
+    .filter((at) => now.getTime() - Date.parse(at) < WINDOW_MS)
+    .sort();
+  const last = recent.at(-1);
+  if (!last) return { failures: 0, until: null };
+  const minutes = Math.min(settings.cooldownMinutes, 2 ** (recent.length - 1));
+  return { failures: recent.length, until: new Date(Date.parse(last) + minutes * 60_000) };
 }
 
 /** What the budget allows this execution to do. */
@@ -62,7 +102,15 @@ export function decideBudget(
   const { executionId, trigger, now, settings } = request;
   const window = attemptsInWindow(record, now);
   const alreadyRecorded = window.some(([id]) => id === executionId);
-  const base = { alreadyRecorded, window, cooldownUntil: null, nextAttemptAt: null };
+  const backoff = unchangedBackoff(record, settings, now);
+  const base = {
+    alreadyRecorded,
+    window,
+    cooldownUntil: null,
+    nextAttemptAt: null,
+    unchangedFailures: backoff.failures,
+    cooldownCause: null,
+  };
   if (alreadyRecorded) return { ...base, decision: 'proceed' };
   if (window.length >= settings.maxAttemptsPer24h) {
     const oldest = window[0]?.[1];
@@ -71,7 +119,11 @@ export function decideBudget(
   }
   if (trigger === 'alarm' && record.lastCompletedAt) {
     const until = new Date(new Date(record.lastCompletedAt).getTime() + settings.cooldownMinutes * 60_000);
-    if (now < until) return { ...base, decision: 'cooldown', cooldownUntil: until };
+    if (now < until)
+      return { ...base, decision: 'cooldown', cooldownUntil: until, cooldownCause: 'cooldown' };
+  }
+  if (trigger === 'alarm' && backoff.until && now < backoff.until) {
+    return { ...base, decision: 'cooldown', cooldownUntil: backoff.until, cooldownCause: 'backoff' };
   }
   return { ...base, decision: 'proceed' };
 }
@@ -84,23 +136,29 @@ export function withAttempt(record: BudgetRecord, executionId: string, now: Date
 
 /**
  * The record after this execution's run ended, or null when it has nothing to change (no attempt of
- * this execution is recorded, or `none` was asked).
+ * this execution is recorded, or `none` was asked). `failed`: the run ended in failure; a withdrawn
+ * attempt of a failed run joins the `failedUnchanged` series.
  */
 export function afterCompletion(
   record: BudgetRecord,
   executionId: string,
   completion: AttemptCompletion,
   now: Date,
+  failed = false,
 ): BudgetRecord | null {
   if (completion === 'none' || !(executionId in record.attempts)) return null;
   if (completion === 'withdrawn') {
     const { [executionId]: _dropped, ...rest } = record.attempts;
-    return { ...record, attempts: rest, version: record.version + 1 };
+    const failedUnchanged = failed
+      ? { ...(record.failedUnchanged ?? {}), [executionId]: now.toISOString() }
+      : (record.failedUnchanged ?? {});
+    return { ...record, attempts: rest, failedUnchanged, version: record.version + 1 };
   }
   return {
     ...record,
     lastCompletedAt: now.toISOString(),
     lastExecutionId: executionId,
+    failedUnchanged: {},
     version: record.version + 1,
   };
 }
@@ -128,6 +186,7 @@ export function budgetOutcome(
     maxAttemptsPer24h: max,
     cooldownUntil: decision.cooldownUntil?.toISOString() ?? null,
     nextAttemptAt: decision.nextAttemptAt?.toISOString() ?? null,
+    unchangedFailures: decision.unchangedFailures,
   };
   switch (decision.decision) {
     case 'exhausted':
@@ -149,7 +208,9 @@ export function budgetOutcome(
         recorded: false,
         attemptsInWindow: used,
         notes: [
-          `Cooldown: the last remediation ended at ${context.lastCompletedAt ?? '?'}; alarm-triggered remediations wait ${settings.cooldownMinutes} min, until ${common.cooldownUntil ?? '?'}${stop('skipped-cooldown')}`,
+          decision.cooldownCause === 'backoff'
+            ? `Back-off: ${decision.unchangedFailures} run(s) in a row failed before changing anything; alarm-triggered remediations wait until ${common.cooldownUntil ?? '?'} (doubling, at most ${settings.cooldownMinutes} min)${stop('skipped-cooldown')}`
+            : `Cooldown: the last remediation ended at ${context.lastCompletedAt ?? '?'}; alarm-triggered remediations wait ${settings.cooldownMinutes} min, until ${common.cooldownUntil ?? '?'}${stop('skipped-cooldown')}`,
         ],
       };
     case 'proceed': {

@@ -57,6 +57,8 @@ export const GuardInputSchema = z.discriminatedUnion('action', [
     link,
     dryRun: z.boolean(),
     attempt: z.enum(ATTEMPT_COMPLETIONS),
+    /** The run ended in failure (ReleaseLockAfterFailure): a withdrawn attempt joins the back-off series. */
+    failed: z.boolean().default(false),
   }),
   z.object({
     action: z.literal('evaluate-health'),

@@ -56,6 +56,8 @@ export interface BudgetOutcome {
   readonly cooldownUntil: string | null;
   /** When exhausted: when the oldest attempt leaves the 24 h window (ISO). */
   readonly nextAttemptAt: string | null;
+  /** Runs in a row (24 h) that failed before changing anything, before this one. */
+  readonly unchangedFailures: number;
   readonly notes: readonly string[];
 }
 

@@ -14,7 +14,7 @@
  * - An alarm event older than the last closed incident's end is that incident's echo: ignored.
  */
 import type { BudgetRecord } from '#functions/remediation-guard/budget.ts';
-import { attemptsInWindow } from '#functions/remediation-guard/budget.ts';
+import { attemptsInWindow, unchangedBackoff } from '#functions/remediation-guard/budget.ts';
 import type { LockItem } from '#functions/remediation-guard/lock.ts';
 import { isLive } from '#functions/remediation-guard/lock.ts';
 import type { RemediationSettings } from '#shared/config.ts';
@@ -179,6 +179,15 @@ export function decideStart(
           detail: `${ended}; cooldown until ${iso(until)}: the next attempt starts then`,
         };
       }
+    }
+    // Runs that failed before changing anything (a function or API failing for good) are retried
+    // with a back-off, not every tick: the same gate CheckBudget applies.
+    const backoff = unchangedBackoff(budget, settings, now);
+    if (backoff.until && now < backoff.until) {
+      return {
+        kind: 'wait',
+        detail: `${ended}; ${backoff.failures} run(s) in a row failed before changing anything: back-off until ${iso(backoff.until.getTime())}, the next attempt starts then`,
+      };
     }
   }
   const attempt = open.attempt + 1;

@@ -510,7 +510,11 @@ describe('the Remediation state machine, run locally over the real handlers', ()
         failedState: null,
       }),
     ]);
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    // A drill announces itself once: its start is logged, its end is the page.
+    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject)).toEqual([
+      '[VpnGuard] home-to-west drill started: remediation started',
+      expect.stringMatching(/^\[VpnGuard\] home-to-west recovered in /),
+    ]);
   });
 
   it('re-probes the link on an alarm, replaces a stopped gateway when the probes confirm the failure, and reports recovered', async () => {
@@ -528,7 +532,7 @@ describe('the Remediation state machine, run locally over the real handlers', ()
     );
     // Assess
     expect(result.status, result.cause).toBe('SUCCEEDED');
-    expect(result.path.slice(0, 12)).toEqual([
+    expect(result.path.slice(0, 13)).toEqual([
       'ValidateInput',
       'AcquireLock',
       'IsLockAcquired',
@@ -540,6 +544,7 @@ describe('the Remediation state machine, run locally over the real handlers', ()
       'IsConfirmationNeeded',
       'ConfirmUnhealthy',
       'IsStillUnhealthy',
+      'NotifyStarted',
       'DescribeGateway',
     ]);
     expect(result.output).toMatchObject({
@@ -689,8 +694,11 @@ describe('the Remediation state machine, run locally over the real handlers', ()
       'ReleaseLockAfterFailure',
       'RemediationFailed',
     ]);
-    const subject = sns.commandCalls(PublishCommand)[0]?.args[0].input.Subject;
-    expect(subject).toBe('[VpnGuard] home-to-west remediation FAILED at RepointRoutes');
+    const subjects = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
+    expect(subjects).toEqual([
+      '[VpnGuard] home-to-west drill started: remediation started',
+      '[VpnGuard] home-to-west remediation FAILED at RepointRoutes',
+    ]);
     expect(metricCalls).toEqual([
       expect.objectContaining({ outcome: 'failed', failedState: 'RepointRoutes' }),
     ]);

@@ -92,7 +92,9 @@ describe('Remediation machine over the sandbox world', () => {
     expect(w.ec2.enis.get(instance?.eniId ?? '')?.sourceDestCheck).toBe(false);
     expect(routes(w)).toEqual(TABLES.map((table) => ({ table, eni: instance?.eniId, state: 'active' })));
     expect(w.linkStatus(LINK).healthy).toBe(true);
-    expect(w.sns.messages.map((m) => m.kind)).toEqual(['recovered']);
+    expect(w.sns.messages.map((m) => m.kind)).toEqual(['started', 'recovered']);
+    // The recovered message names the gateway the group replaced (from its activity history), not "?".
+    expect(w.sns.messages[1]?.subject).toContain(`${old} -> ${replacement}`);
     expect(w.dynamodb.items(LOCK_TABLE_NAME).find((item) => item.pk?.S === lockKey(LINK))).toBeUndefined();
   });
 
@@ -121,7 +123,7 @@ describe('Remediation machine over the sandbox world', () => {
     );
     expect(routes(w)).toEqual(before);
     expect(w.calls.filter({ command: ['ReplaceRoute', 'CreateRoute', 'AssociateAddress'] })).toEqual([]);
-    expect(w.sns.messages.map((m) => m.kind)).toEqual(['failed']);
+    expect(w.sns.messages.map((m) => m.kind)).toEqual(['started', 'failed']);
   });
 
   it('fails at VerifyRecovery after the verify deadline when the replacement is InService but its tunnels never come up', async () => {
@@ -141,7 +143,7 @@ describe('Remediation machine over the sandbox world', () => {
       w.config.remediation.verifyTimeoutMinutes,
     );
     expect(w.linkStatus(LINK).tunnelsUp).toBe(0);
-    expect(w.sns.messages.map((m) => m.kind)).toEqual(['failed']);
+    expect(w.sns.messages.map((m) => m.kind)).toEqual(['started', 'failed']);
   });
 
   it('retries throttled steps with backoff and still recovers', async () => {
@@ -215,7 +217,7 @@ describe('Remediation machine over the sandbox world', () => {
     expect(outcome(second)).toBe('exhausted');
     expect(second.path).toContain('NotifyExhausted');
     expect(gatewayMutations(w, second)).toEqual([]);
-    expect(w.sns.messages.map((m) => m.kind)).toEqual(['recovered', 'exhausted']);
+    expect(w.sns.messages.map((m) => m.kind)).toEqual(['started', 'recovered', 'exhausted']);
   });
 
   it('walks every step of a dry run, checks its EC2 writes with DryRun, and makes zero mutating calls to EC2 and Auto Scaling', async () => {
@@ -285,7 +287,7 @@ describe('Remediation machine over the sandbox world', () => {
     const [first, second] = routes(w);
     expect(first?.state).toBe('active');
     expect(second?.state).toBe('blackhole');
-    expect(w.sns.messages.map((m) => m.kind)).toEqual(['failed']);
+    expect(w.sns.messages.map((m) => m.kind)).toEqual(['started', 'failed']);
   });
 
   it('runs one remediation when the same episode is triggered again during the run', async () => {

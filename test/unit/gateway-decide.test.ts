@@ -54,6 +54,7 @@ function observation(
     launchHooks: [],
     refreshInProgress: null,
     activityInProgress: null,
+    lastTerminatedInstanceId: null,
     instances: [...(gateway ? [gateway] : []), ...others],
     instanceId: gateway?.instanceId ?? null,
     elasticIp: {

@@ -23,6 +23,7 @@ describe('pageClaimFor and audienceFor', () => {
     ['failed', auto, 'none'],
     ['failed', { ...auto, budgetSpent: true }, 'end'],
     ['failed', { ...auto, pagedHuman: true }, 'end'],
+    ['failed', { ...auto, cannotAct: true }, 'end'],
     ['recovered-by-itself', auto, 'end-if-started'],
     ['skipped-cooldown', auto, 'none'],
     ['skipped-locked', auto, 'none'],

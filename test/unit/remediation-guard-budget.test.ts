@@ -8,6 +8,7 @@ import {
   budgetOutcome,
   decideBudget,
   EMPTY_BUDGET,
+  unchangedBackoff,
   withAttempt,
 } from '#functions/remediation-guard/budget.ts';
 import type { RemediationSettings } from '#shared/config.ts';
@@ -32,6 +33,7 @@ const record = (
   attempts,
   lastCompletedAt,
   lastExecutionId: null,
+  failedUnchanged: {},
   version,
 });
 
@@ -128,6 +130,45 @@ describe('decideBudget', () => {
   });
 });
 
+describe('unchangedBackoff', () => {
+  const failures = (...at: string[]) => ({
+    ...record({}),
+    failedUnchanged: Object.fromEntries(at.map((t, i) => [`x${i}`, t])),
+  });
+  it('waits 1, 2, 4 … minutes after the last run that failed without changing anything, at most the cooldown', () => {
+    expect(unchangedBackoff(record({}), SETTINGS, NOW)).toEqual({ failures: 0, until: null });
+    expect(unchangedBackoff(failures('2026-11-26T11:59:30.000Z'), SETTINGS, NOW).until?.toISOString()).toBe(
+      '2026-11-26T12:00:30.000Z',
+    );
+    const three = failures(
+      '2026-11-26T11:50:00.000Z',
+      '2026-11-26T11:52:00.000Z',
+      '2026-11-26T11:58:00.000Z',
+    );
+    expect(unchangedBackoff(three, SETTINGS, NOW)).toEqual({
+      failures: 3,
+      until: new Date('2026-11-26T12:02:00.000Z'),
+    });
+    const many = failures(...Array.from({ length: 8 }, (_, i) => `2026-11-26T0${i}:00:00.000Z`));
+    expect(unchangedBackoff(many, SETTINGS, NOW).until?.toISOString()).toBe('2026-11-26T07:15:00.000Z');
+    expect(unchangedBackoff(failures('2026-11-25T11:00:00.000Z'), SETTINGS, NOW).failures).toBe(0);
+  });
+
+  it('holds back alarm-triggered runs only; a drill or a manual run is a deliberate act', () => {
+    const budget = failures('2026-11-26T11:58:00.000Z', '2026-11-26T11:59:00.000Z');
+    const alarm = decideBudget(budget, { executionId: ME, trigger: 'alarm', now: NOW, settings: SETTINGS });
+    expect(alarm).toMatchObject({ decision: 'cooldown', cooldownCause: 'backoff', unchangedFailures: 2 });
+    expect(alarm.cooldownUntil?.toISOString()).toBe('2026-11-26T12:01:00.000Z');
+    expect(
+      budgetOutcome(alarm, { dryRun: false, trigger: 'alarm', settings: SETTINGS, lastCompletedAt: null })
+        .notes[0],
+    ).toMatch(/^Back-off: 2 run\(s\) in a row failed before changing anything/);
+    expect(
+      decideBudget(budget, { executionId: ME, trigger: 'drill', now: NOW, settings: SETTINGS }).decision,
+    ).toBe('proceed');
+  });
+});
+
 describe('budget records', () => {
   it('adds this attempt, drops attempts older than 24 h and bumps the version', () => {
     const budget = record({ old: '2026-11-25T09:00:00.000Z', recent: '2026-11-26T09:00:00.000Z' }, null, 7);
@@ -135,6 +176,7 @@ describe('budget records', () => {
       attempts: { recent: '2026-11-26T09:00:00.000Z', [ME]: NOW.toISOString() },
       lastCompletedAt: null,
       lastExecutionId: null,
+      failedUnchanged: {},
       version: 8,
     });
   });
@@ -145,6 +187,7 @@ describe('budget records', () => {
       attempts: { [ME]: '2026-11-26T11:40:00.000Z' },
       lastCompletedAt: NOW.toISOString(),
       lastExecutionId: ME,
+      failedUnchanged: {},
       version: 3,
     });
   });
@@ -159,8 +202,22 @@ describe('budget records', () => {
       attempts: { other: '2026-11-26T10:00:00.000Z' },
       lastCompletedAt: '2026-11-26T10:30:00.000Z',
       lastExecutionId: null,
+      failedUnchanged: {},
       version: 3,
     });
+  });
+
+  it('remembers a failed run that changed nothing, and a completed attempt resets the series', () => {
+    const budget = {
+      ...record({ [ME]: '2026-11-26T11:59:00.000Z' }),
+      failedUnchanged: { a1: '2026-11-26T11:58:00.000Z' },
+    };
+    const failed = afterCompletion(budget, ME, 'withdrawn', NOW, true);
+    expect(failed?.attempts).toEqual({});
+    expect(failed?.failedUnchanged).toEqual({ a1: '2026-11-26T11:58:00.000Z', [ME]: NOW.toISOString() });
+    // A self-recovery (withdrawn, not failed) does not join the series.
+    expect(afterCompletion(budget, ME, 'withdrawn', NOW)?.failedUnchanged).toEqual(budget.failedUnchanged);
+    expect(afterCompletion(budget, ME, 'completed', NOW)?.failedUnchanged).toEqual({});
   });
 
   it('changes nothing for an execution that recorded no attempt, or when asked for none', () => {
@@ -198,6 +255,7 @@ describe('budgetOutcome', () => {
       maxAttemptsPer24h: 3,
       cooldownUntil: null,
       nextAttemptAt: null,
+      unchangedFailures: 0,
       notes: ['Budget: recorded attempt 2 of 3 in the last 24 h'],
     });
   });

@@ -228,16 +228,19 @@ describe('the remediation-guard handler', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: 'budget#home-to-west' } },
-          UpdateExpression: 'SET #attempts = :attempts, #version = :next, #expiresAt = :expiresAt',
+          UpdateExpression:
+            'SET #attempts = :attempts, #failedUnchanged = :failedUnchanged, #version = :next, #expiresAt = :expiresAt',
           ConditionExpression: 'attribute_not_exists(#pk) OR #version = :version',
           ExpressionAttributeNames: {
             '#pk': 'pk',
             '#attempts': 'attempts',
+            '#failedUnchanged': 'failedUnchanged',
             '#version': 'version',
             '#expiresAt': 'expiresAt',
           },
           ExpressionAttributeValues: {
             ':attempts': { M: { a: { S: '2026-11-26T08:00:00.000Z' }, [ME]: { S: NOW.toISOString() } } },
+            ':failedUnchanged': { M: {} },
             ':version': { N: '3' },
             ':next': { N: '4' },
             ':expiresAt': { N: String(NOW_S + 24 * 3600 + 15 * 60) },
@@ -318,7 +321,7 @@ describe('the remediation-guard handler', () => {
       // Assess
       expect(dynamo.commandCalls(UpdateItemCommand)[0]?.args[0].input).toMatchObject({
         UpdateExpression:
-          'SET #attempts = :attempts, #version = :next, #expiresAt = :expiresAt, #lastCompletedAt = :lastCompletedAt, #lastExecutionId = :lastExecutionId',
+          'SET #attempts = :attempts, #failedUnchanged = :failedUnchanged, #version = :next, #expiresAt = :expiresAt, #lastCompletedAt = :lastCompletedAt, #lastExecutionId = :lastExecutionId',
         ConditionExpression: 'attribute_not_exists(#pk) OR #version = :version',
         ExpressionAttributeValues: expect.objectContaining({
           ':lastCompletedAt': { S: NOW.toISOString() },

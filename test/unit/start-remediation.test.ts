@@ -53,10 +53,15 @@ const lock = (holderName: string, expiresInSeconds: number) => ({
   acquiredAt: null,
   expiresAt: Math.floor(NOW.getTime() / 1000) + expiresInSeconds,
 });
-const budget = (attempts: string[], lastCompletedAt: string | null): BudgetRecord => ({
+const budget = (
+  attempts: string[],
+  lastCompletedAt: string | null,
+  failedUnchanged: string[] = [],
+): BudgetRecord => ({
   attempts: Object.fromEntries(attempts.map((at, i) => [`exec-${i}`, at])),
   lastCompletedAt,
   lastExecutionId: null,
+  failedUnchanged: Object.fromEntries(failedUnchanged.map((at, i) => [`failed-${i}`, at])),
   version: 1,
 });
 
@@ -166,6 +171,35 @@ describe('decideStart', () => {
         budget: budget(['2026-11-26T12:01:07.000Z'], '2026-11-26T12:08:00.000Z'),
       },
       expected: { kind: 'wait', detail: expect.stringContaining('cooldown until 2026-11-26T12:23:00.000Z') },
+    },
+    {
+      name: 'runs that failed before changing anything back off, doubling: the third waits 4 min after the last',
+      observation: failing(),
+      items: {
+        incident: incident({ attempt: 3, lastOutcome: 'failed', lastOutcomeAttempt: 3 }),
+        lock: null,
+        budget: budget([], null, [
+          '2026-11-26T12:02:00.000Z',
+          '2026-11-26T12:04:00.000Z',
+          '2026-11-26T12:07:00.000Z',
+        ]),
+      },
+      expected: {
+        kind: 'wait',
+        detail: expect.stringContaining(
+          '3 run(s) in a row failed before changing anything: back-off until 2026-11-26T12:11:00.000Z',
+        ),
+      },
+    },
+    {
+      name: 'once the back-off has passed, the next attempt starts',
+      observation: failing(),
+      items: {
+        incident: incident({ lastOutcome: 'failed', lastOutcomeAttempt: 1 }),
+        lock: null,
+        budget: budget([], null, ['2026-11-26T12:02:00.000Z']),
+      },
+      expected: { kind: 'advance', attempt: 2 },
     },
     {
       name: 'after the cooldown the next attempt starts',
