@@ -1,8 +1,11 @@
 /**
  * Time from a failure to the start of the fix, on the sandbox (simulated time, the sandbox's
  * timings): the gateway dies at several offsets within the Monitor's minute, and for each we read
- * when the Monitor's tick saw it, when the Remediation started (and by which trigger) and when its
- * first change to the gateway (a mutating EC2/Auto Scaling call) was made. Target (issue 9, part 5):
+ * when the Monitor's tick saw it, when the Remediation started (and by which trigger), when the fix
+ * started (the Remediation entered its chosen rung's first action state: ConfigureInstance,
+ * RestartIpsec, ReplaceInstance, or WaitForReplacement when it adopts the group's own replacement,
+ * whose launch is already under way), when its first change to the gateway (a mutating EC2/Auto
+ * Scaling call) was made and when the link was healthy again. Target (issue 9, part 5):
  * at most 90 s at the default 1-minute cadence. The worst case is a failure just after a tick: up to
  * 60 s until the next tick, plus ConfirmUnhealthy's window. Lambda run times count as zero here
  * (simulated time stands still while a handler runs); in AWS the tick's collection adds a few seconds.
@@ -30,7 +33,7 @@ export const DETECTION_TIMINGS: readonly { timing: string; seconds: number; sour
   {
     timing: 'remediation.confirmSeconds (config)',
     seconds: 30,
-    source: "ConfirmUnhealthy's re-probe window before acting (remediation ASL; 0 while it is not wired)",
+    source: "ConfirmUnhealthy's re-probe window before acting (remediation ASL, remediation.confirmSeconds)",
   },
 ];
 
@@ -39,9 +42,15 @@ export type DetectionRow = {
   readonly 'seen by tick (s)': number | string;
   readonly 'remediation started (s)': number | string;
   readonly trigger: string;
+  readonly rung: string;
   readonly 'fix started (s)': number | string;
+  readonly 'first change (s)': number | string;
+  readonly 'healthy (s)': number | string;
   readonly 'within 90 s': string;
 };
+
+/** The states a rung's action starts with (statemachines/remediation.asl.json, RouteDecision). */
+const FIX_STATES = new Set(['ConfigureInstance', 'RestartIpsec', 'ReplaceInstance', 'WaitForReplacement']);
 
 /** One run: the gateway dies `offset` seconds past a whole minute. */
 export async function benchDetection(offset: number): Promise<DetectionRow> {
@@ -71,16 +80,29 @@ export async function benchDetection(offset: number): Promise<DetectionRow> {
     const seen = world.calls
       .all()
       .find((call) => call.at >= failure && call.caller?.functionId === 'start-remediation');
-    const fixSeconds = since(change?.at);
+    const fix = world
+      .remediations()
+      .flatMap((execution) => execution.history)
+      .filter((event) => event.type === 'StateEntered' && FIX_STATES.has(event.state ?? ''))
+      .sort((a, b) => a.timestamp - b.timestamp)[0];
+    const recovered = world.remediations().find((execution) => outcomeOf(execution.output) === 'recovered');
+    const fixSeconds = since(fix?.timestamp);
     return {
       'failure at (s past :00)': offset,
       'seen by tick (s)': since(seen?.at),
       'remediation started (s)': since(first?.startDate),
       trigger: first?.startedBy ?? 'none',
+      rung: rungOf(recovered?.output) ?? 'none',
       'fix started (s)': fixSeconds,
+      'first change (s)': since(change?.at),
+      'healthy (s)': since(recovered?.stopDate),
       'within 90 s': typeof fixSeconds === 'number' && fixSeconds <= 90 ? 'yes' : 'NO',
     };
   } finally {
     await world.dispose();
   }
 }
+
+const outcomeOf = (output: unknown): unknown => (output as { outcome?: unknown } | undefined)?.outcome;
+const rungOf = (output: unknown): string | undefined =>
+  (output as { rung?: string | null } | undefined)?.rung ?? undefined;

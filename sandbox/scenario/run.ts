@@ -676,11 +676,14 @@ function buildSummary(
   const firstFault = world.faults.find(
     (f) => !('link' in f.fault) || f.fault.link === undefined || f.fault.link === link,
   );
+  // Detected when VPN Guard acted on it: the first remediation of the link started after the fault
+  // (the Monitor's failing tick, or the alarm rule), else the Unhealthy alarm entering ALARM.
   const unhealthy = linkAlarmName(world.config.namespace, link, 'Unhealthy');
-  const alarmed = firstFault
-    ? world.cloudwatch.transitions.find(
+  const detectedAt = firstFault
+    ? (remediations.find((r) => r.link === link && r.startDate >= firstFault.at)?.startDate ??
+      world.cloudwatch.transitions.find(
         (t) => t.alarmName === unhealthy && t.to === 'ALARM' && t.at >= firstFault.at,
-      )
+      )?.at)
     : undefined;
   const routes: RouteChange[] = (report?.routes ?? []).filter((route) => route.action !== 'unchanged');
   const mutating = headline
@@ -694,7 +697,8 @@ function buildSummary(
     executionName: headline?.name ?? null,
     executionArn: headline?.arn ?? null,
     consoleUrl: null,
-    timeToDetectSeconds: firstFault && alarmed ? Math.round((alarmed.at - firstFault.at) / 1000) : null,
+    timeToDetectSeconds:
+      firstFault && detectedAt !== undefined ? Math.round((detectedAt - firstFault.at) / 1000) : null,
     timeToRecoverSeconds: report?.timeToRecoverSeconds ?? null,
     simulatedTime: true,
     remediations: remediations.length,
