@@ -172,7 +172,10 @@ export class SimClock {
         ? this.here.run({ ...outer, tracked: [...(outer?.tracked ?? []), id] }, work)
         : work;
     return running.finally(() => {
+      // Settled work never holds the clock again, even if one of its branches is still waiting
+      // (a Promise.all that rejected while a sibling call backs off): forget its waits too.
       this.inFlight.delete(id);
+      this.heldWork.delete(id);
       this.notify();
     });
   }
@@ -229,7 +232,11 @@ export class SimClock {
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
-        const left = (this.sleeping.get(id) ?? 1) - 1;
+        const pending = this.sleeping.get(id);
+        // The activity ended while this sleep was pending (a branch orphaned by a rejected
+        // Promise.all): there is nothing to wake, and it must not hold the clock again.
+        if (pending === undefined) return;
+        const left = pending - 1;
         // The activity holds the clock again only when its last sleep ends: a branch that woke
         // first runs real work only through tracked invocations, which hold the clock themselves.
         if (left > 0) this.sleeping.set(id, left);

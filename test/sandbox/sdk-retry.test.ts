@@ -87,6 +87,31 @@ describe('SDK retries at the seam', () => {
     ]);
   });
 
+  it('lets a handler end while one of its calls still backs off: the late retry does not hold the clock (no stall)', async () => {
+    // Prepare: one call is throttled once (it backs off); its sibling fails at once, so the
+    // handler's Promise.all rejects and the invocation ends before the retry.
+    const w = await quietWorld();
+    w.inject({ type: 'api-throttled', service: 'ec2', commands: ['DescribeAddresses'], calls: 1 });
+    const client = ec2Client(HOME_REGION);
+    // Act
+    const { error } = await sendInWorld(w, () =>
+      w.clock.track('handler that fails fast', () =>
+        Promise.all([
+          client.send(describeAddresses()),
+          client.send(new DescribeInstancesCommand({ InstanceIds: ['i-0000000000000dead'] })),
+        ]),
+      ),
+    );
+    await w.advance(120);
+    // Assess: the world runs on, the orphaned retry was still answered, nothing holds the clock.
+    expect((error as Error).name).toBe('InvalidInstanceID.NotFound');
+    expect(w.calls.filter({ command: 'DescribeAddresses' }).map((c) => c.error?.name ?? 'ok')).toEqual([
+      'RequestLimitExceeded',
+      'ok',
+    ]);
+    expect(w.clock.busy()).toEqual([]);
+  });
+
   it('fails a persistently throttled call after maxAttempts (2) attempts, with the SDK metadata', async () => {
     // Prepare
     const w = await quietWorld();
