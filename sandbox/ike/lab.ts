@@ -27,11 +27,15 @@ const PLUTO_CANDIDATES = [
   '/usr/local/libexec/ipsec/pluto',
 ];
 
-/** The addresses the lab uses (documentation ranges, RFC 5737), only ever inside its namespaces. */
+/**
+ * The lab's transit subnet between the namespaces (TEST-NET-1, RFC 5737); the customer gateway's and
+ * AWS's outside addresses sit on top of it as /32s, so any addresses the VPN connection names work.
+ */
 export const LAB_ADDRESSES = {
-  customerGateway: '198.51.100.10',
-  awsLinkSide: '198.51.100.1',
+  awsTransit: '192.0.2.1',
   prefix: 24,
+  /** The customer gateway's address when none is given (the fixtures' `customer_gateway` address). */
+  customerGateway: '198.51.100.10',
 } as const;
 
 /** Result of one command: exit status (null when killed by the timeout) and its output. */
@@ -212,7 +216,10 @@ export class IkeLab {
   private readonly awsIf: string;
   private disposed = false;
 
-  private constructor(readonly awsAddresses: readonly string[]) {
+  private constructor(
+    readonly awsAddresses: readonly string[],
+    readonly customerGateway: string,
+  ) {
     labCounter += 1;
     const tag = `${process.pid % 100_000}${labCounter}`;
     this.gatewayNs = `vgike-gw-${tag}`;
@@ -223,12 +230,15 @@ export class IkeLab {
   }
 
   /**
-   * Creates the namespaces and the veth pair. `awsAddresses` are AWS's tunnel outside addresses
-   * (from the VPN connection); the customer gateway is {@link LAB_ADDRESSES.customerGateway}.
+   * Creates the namespaces and the veth pair. `awsAddresses` are AWS's tunnel outside addresses and
+   * `customerGateway` the gateway's public address (both from the VPN connection).
    */
-  static create(awsAddresses: readonly string[]): IkeLab {
+  static create(
+    awsAddresses: readonly string[],
+    customerGateway: string = LAB_ADDRESSES.customerGateway,
+  ): IkeLab {
     installExitHook();
-    const lab = new IkeLab(awsAddresses);
+    const lab = new IkeLab(awsAddresses, customerGateway);
     liveLabs.add(lab);
     try {
       lab.build();
@@ -240,46 +250,29 @@ export class IkeLab {
   }
 
   private build(): void {
-    const { customerGateway, awsLinkSide, prefix } = LAB_ADDRESSES;
+    const { awsTransit, prefix } = LAB_ADDRESSES;
+    const gw = (...args: string[]) => mustRun('ip', ['-n', this.gatewayNs, ...args]);
+    const aws = (...args: string[]) => mustRun('ip', ['-n', this.awsNs, ...args]);
     mustRun('ip', ['netns', 'add', this.gatewayNs]);
     mustRun('ip', ['netns', 'add', this.awsNs]);
     // Created inside the gateway namespace and its peer moved straight to the AWS one: the pair never
     // exists in the root namespace.
-    mustRun('ip', [
-      '-n',
-      this.gatewayNs,
-      'link',
-      'add',
-      this.gatewayIf,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      this.awsIf,
-      'netns',
-      this.awsNs,
-    ]);
-    mustRun('ip', [
-      '-n',
-      this.gatewayNs,
-      'addr',
-      'add',
-      `${customerGateway}/${prefix}`,
-      'dev',
-      this.gatewayIf,
-    ]);
-    mustRun('ip', ['-n', this.awsNs, 'addr', 'add', `${awsLinkSide}/${prefix}`, 'dev', this.awsIf]);
-    for (const address of this.awsAddresses) {
-      mustRun('ip', ['-n', this.awsNs, 'addr', 'add', `${address}/32`, 'dev', this.awsIf]);
-    }
-    for (const [ns, dev] of [
-      [this.gatewayNs, this.gatewayIf],
-      [this.awsNs, this.awsIf],
+    gw('link', 'add', this.gatewayIf, 'type', 'veth', 'peer', 'name', this.awsIf, 'netns', this.awsNs);
+    // The gateway's only address is its public one, so `left=%defaultroute` resolves to it, as an
+    // instance's resolves to its own address.
+    gw('addr', 'add', `${this.customerGateway}/32`, 'dev', this.gatewayIf);
+    aws('addr', 'add', `${awsTransit}/${prefix}`, 'dev', this.awsIf);
+    for (const address of this.awsAddresses) aws('addr', 'add', `${address}/32`, 'dev', this.awsIf);
+    for (const [run, dev] of [
+      [gw, this.gatewayIf],
+      [aws, this.awsIf],
     ] as const) {
-      mustRun('ip', ['-n', ns, 'link', 'set', 'dev', 'lo', 'up']);
-      mustRun('ip', ['-n', ns, 'link', 'set', 'dev', dev, 'up']);
+      run('link', 'set', 'dev', 'lo', 'up');
+      run('link', 'set', 'dev', dev, 'up');
     }
-    mustRun('ip', ['-n', this.gatewayNs, 'route', 'add', 'default', 'via', awsLinkSide]);
+    gw('route', 'add', `${awsTransit}/32`, 'dev', this.gatewayIf);
+    gw('route', 'add', 'default', 'via', awsTransit, 'dev', this.gatewayIf);
+    aws('route', 'add', `${this.customerGateway}/32`, 'dev', this.awsIf);
   }
 
   /** Runs a command inside the gateway namespace (e.g. `ipsec addconn --checkconfig`). */
