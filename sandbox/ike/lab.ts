@@ -335,14 +335,14 @@ export class IkeLab {
     });
     const daemon = new PlutoDaemon(side, dir, child);
     this.daemons.push(daemon);
-    const deadline = Date.now() + readyMs;
+    const deadline = performance.now() + readyMs;
     for (;;) {
       const log = daemon.log();
       const listening = log.indexOf('listening for IKE messages');
       if (listening >= 0 && log.indexOf('loading secrets from', listening) >= 0) return daemon;
       if (!daemon.running)
         throw new Error(`pluto (${side}) exited before listening: ${stderr.trim()}\n${log.slice(-2000)}`);
-      if (Date.now() > deadline) {
+      if (performance.now() > deadline) {
         await daemon.stop();
         throw new Error(
           `pluto (${side}) did not listen within ${readyMs} ms: ${stderr.trim()}\n${log.slice(-2000)}`,
@@ -418,10 +418,10 @@ export function kernelSupportsEsp(): boolean {
 
 /** Waits until `check` returns true, polling every `intervalMs`; false when `timeoutMs` passed first. */
 export async function waitUntil(check: () => boolean, timeoutMs: number, intervalMs = 25): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (check()) return true;
-    if (Date.now() >= deadline) return false;
+    if (performance.now() >= deadline) return false;
     await sleep(intervalMs);
   }
 }
