@@ -54,6 +54,7 @@ export class RealIkeTunnels implements TunnelStateSource {
   private world?: WorldContext;
   private readonly labs = new Map<string, ConnectionLab>();
   private disposed = false;
+  private attached = false;
   private readonly esp = kernelSupportsEsp();
   /** One line per real change, for the drill's output. */
   readonly log: string[] = [];
@@ -72,6 +73,7 @@ export class RealIkeTunnels implements TunnelStateSource {
         await this.createLab(link, vpnConnectionId);
       }
     }
+    this.attached = true;
   }
 
   private describe(link: LinkConfig, vpnConnectionId: string) {
@@ -215,6 +217,12 @@ export class RealIkeTunnels implements TunnelStateSource {
     const realMs = Math.round(elapsedMs);
     const world = this.requireWorld();
     const view = this.awsView(entry);
+    if (!this.attached) {
+      // Seeding, before simulated time starts: the world's seeded tunnels are this state already.
+      entry.reported = view;
+      this.log.push(`${what} in ${realMs} ms (real), before the drill started`);
+      return;
+    }
     this.log.push(`${what} in ${realMs} ms (real)`);
     world.after(realMs / 1000, `real IKE ${vpnConnectionId}: ${view.join('/')}`, () => {
       entry.reported = view;
