@@ -221,11 +221,15 @@ export class IkeLab {
     readonly customerGateway: string,
   ) {
     labCounter += 1;
-    const tag = `${process.pid % 100_000}${labCounter}`;
+    // pid and counter separated, so two test processes never build the same names (15-char veth limit:
+    // "vgg" + up to 7 pid digits + "x" + the counter).
+    const tag = `${process.pid}x${labCounter}`;
     this.gatewayNs = `vgike-gw-${tag}`;
     this.awsNs = `vgike-aws-${tag}`;
-    this.gatewayIf = `vgg${tag}`.slice(0, 15);
-    this.awsIf = `vga${tag}`.slice(0, 15);
+    this.gatewayIf = `vgg${tag}`;
+    this.awsIf = `vga${tag}`;
+    if (this.gatewayIf.length > 15)
+      throw new Error(`interface name ${this.gatewayIf} is longer than 15 characters`);
     this.dir = mkdtempSync(join(tmpdir(), 'vpn-guard-ike-'));
   }
 
@@ -383,7 +387,7 @@ export class IkeLab {
  * implemented", and no child SA can be installed there.
  */
 export function kernelSupportsEsp(): boolean {
-  const ns = `vgike-esp-${process.pid % 100_000}`;
+  const ns = `vgike-esp-${process.pid}`;
   if (runCommand('ip', ['netns', 'add', ns]).status !== 0) return false;
   try {
     const key = '0x00112233445566778899aabbccddeeff';
