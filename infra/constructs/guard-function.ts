@@ -154,8 +154,8 @@ export class GuardFunction extends Construct {
 /**
  * Lambda rejects a function whose environment (keys and values together) exceeds 4 KB; fail synth
  * instead, with the function and what to change. Deploy-time values count at an upper estimate.
- * The config is bundled into the code, so what can grow here is per-VPC lists such as
- * remediation-guard's CANARY_FUNCTIONS (one ARN per canary VPC).
+ * No variable holds per-link or per-VPC data (the config is bundled into the code, the canary
+ * functions are substituted into the Remediation definition), so this guards the fixed variables.
  */
 function checkEnvironmentSize(path: string, environment: Readonly<Record<string, string>>): void {
   let bytes = 0;

@@ -64,9 +64,6 @@ export class Remediation extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const canaryFunctions = Object.fromEntries(
-      [...props.canaries].map(([vpcId, fn]) => [vpcId, fn.functionArn]),
-    );
     this.remediationGuard = new GuardFunction(this, 'RemediationGuard', {
       functionId: 'remediation-guard',
       config,
@@ -76,8 +73,6 @@ export class Remediation extends Construct {
         LOCK_TABLE_NAME: this.lockTable.tableName,
         // A crashed run's lock expires only after the machine has surely stopped.
         LOCK_TTL_SECONDS: String(this.timeoutSeconds + 300),
-        // Plain JSON.stringify keeps the ARN tokens inside one string (ARNs need no escaping).
-        CANARY_FUNCTIONS: JSON.stringify(canaryFunctions),
       },
     });
     this.remediationGuard.addToPolicy(
@@ -125,6 +120,9 @@ export class Remediation extends Construct {
       CheckTunnelFunctionArn: props.checkTunnel.functionArn,
       PublishMetricFunctionArn: props.publishMetric.functionArn,
       NotifyFunctionArn: this.notify.functionArn,
+      // One ARN per canary VPC: in the definition (1 MB), not remediation-guard's environment (4 KB,
+      // which held about 22). `vpcId=arn` pairs: neither contains "=" or ",", nor a JSON quote.
+      CanaryFunctions: [...props.canaries].map(([vpcId, fn]) => `${vpcId}=${fn.functionArn}`).join(','),
     };
     const definition = aslDefinition('remediation', substitutions, { TimeoutSeconds: this.timeoutSeconds });
     const logGroup = new LogGroup(this, 'LogGroup', {
