@@ -366,6 +366,9 @@ export interface ResourceCheckContext {
   readonly perLink: number;
   /** The config file, for the message. */
   readonly source: string;
+  /** The stack that holds the functions and one canary per canary VPC. */
+  readonly mainStack: Stack;
+  readonly canaryVpcs: number;
 }
 
 /**
@@ -383,8 +386,10 @@ export function checkStackResources(stacks: readonly Stack[], context: ResourceC
   // A quarter of headroom for the hash's uneven spread (and for links added later).
   const needed = Math.ceil((context.perLink * context.links * 1.25) / max);
   const suggested = Math.min(MAX_LINK_STACKS, Math.max(context.linkStacks + 1, needed));
-  const hint =
-    context.linkStacks >= MAX_LINK_STACKS
+  const mainFull = context.linkStacks > 0 && over.some(({ stack }) => stack === context.mainStack);
+  const hint = mainFull
+    ? `the main stack holds no link alarms any more but one canary function per canary VPC (${context.canaryVpcs} VPCs, about 5 resources each): probe from fewer canary VPCs, or split the links over two deployments (each its own namespace and stackName)`
+    : context.linkStacks >= MAX_LINK_STACKS
       ? `deployment.linkStacks is already ${MAX_LINK_STACKS}: split the links over two deployments (each its own namespace and stackName)`
       : `set deployment.linkStacks to ${suggested} or more (it is ${context.linkStacks}; each link adds ${context.perLink} resources to its stack, and the links spread over the link stacks by a hash of their names)`;
   throw new DeploymentLimitError(

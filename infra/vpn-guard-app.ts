@@ -49,6 +49,8 @@ export function buildVpnGuardApp(app: App, cwd: string = process.cwd()): VpnGuar
     links: config.links.length,
     perLink: countResources(firstAlarms),
     source: configPath,
+    mainStack: stack,
+    canaryVpcs: stack.canaries.length,
   });
   return stack;
 }

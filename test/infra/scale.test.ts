@@ -137,6 +137,15 @@ describe('a deployment too big for its stacks', () => {
   });
 });
 
+describe('a deployment with too many canary VPCs for the main stack', () => {
+  it('says the canaries are what fills it, not the link alarms', () => {
+    const path = writeTempConfig(scaleConfigJson({ links: 120, vpcs: 120, linkStacks: 4 }));
+    expect(() => buildVpnGuardApp(newApp(path), REPO_ROOT)).toThrow(
+      /stack VpnGuard would hold \d+ resources.*one canary function per canary VPC \(120 VPCs, about 5 resources each\): probe from fewer canary VPCs/,
+    );
+  });
+});
+
 describe('the written-template check', () => {
   it('fails synth naming the limit, the value and the fix when a template passes one', () => {
     const app = newApp(writeTempConfig(scaleConfigJson({ links: 1, vpcs: 1 })));
