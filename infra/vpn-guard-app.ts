@@ -14,7 +14,10 @@ import { VpnGuardStack } from './vpn-guard-stack.ts';
 
 export const DEFAULT_STACK_NAME = 'VpnGuard';
 
-/** Adds the stacks and cdk-nag to `app`; returns the main stack. Throws ConfigError for a bad config file. */
+/**
+ * Adds the stacks, cdk-nag and the deployment-limit checks to `app`; returns the main stack. Throws
+ * ConfigError for a bad config file, DeploymentLimitError for a deployment too big for its stacks.
+ */
 export function buildVpnGuardApp(app: App, cwd: string = process.cwd()): VpnGuardStack {
   const configPath = String(app.node.tryGetContext('config') ?? DEFAULT_CONFIG_PATH);
   const stackName = String(app.node.tryGetContext('stackName') ?? DEFAULT_STACK_NAME);
