@@ -18,6 +18,7 @@ export const STATE_MACHINES = {
       'CheckTunnelFunctionArn',
       'PublishMetricFunctionArn',
       'NotifyFunctionArn',
+      'CanaryFunctions',
     ],
   },
 } as const;

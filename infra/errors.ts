@@ -9,7 +9,18 @@ export class EnvironmentTooLargeError extends Error {
   override readonly name = 'EnvironmentTooLargeError';
 }
 
+/** The synthesized deployment would break an AWS limit (infra/deployment-limits.ts); the message says the fix. */
+export class DeploymentLimitError extends Error {
+  override readonly name = 'DeploymentLimitError';
+}
+
 /** Whether an error is one the user fixes in the config (print its message, exit 1). */
-export function isUserFacingError(error: unknown): error is ConfigError | EnvironmentTooLargeError {
-  return error instanceof ConfigError || error instanceof EnvironmentTooLargeError;
+export function isUserFacingError(
+  error: unknown,
+): error is ConfigError | EnvironmentTooLargeError | DeploymentLimitError {
+  return (
+    error instanceof ConfigError ||
+    error instanceof EnvironmentTooLargeError ||
+    error instanceof DeploymentLimitError
+  );
 }

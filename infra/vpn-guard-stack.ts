@@ -14,6 +14,8 @@ import { LinkAlarms } from './constructs/link-alarms.ts';
 import { Monitor } from './constructs/monitor.ts';
 import { Remediation } from './constructs/remediation.ts';
 import { RemediationWatch } from './constructs/remediation-watch.ts';
+import type { LinkStack } from './link-stack.ts';
+import { linkStackIndex } from './link-stacks.ts';
 import { pascalId } from './metrics.ts';
 
 export interface VpnGuardStackProps extends StackProps {
@@ -32,6 +34,8 @@ export class VpnGuardStack extends Stack {
   readonly remediationWatch: RemediationWatch;
   readonly monitor: Monitor;
   readonly dashboard: GuardDashboard | undefined;
+  /** The link stacks of `deployment.linkStacks` (filled in by the app, infra/vpn-guard-app.ts). */
+  readonly linkStacks: LinkStack[] = [];
 
   constructor(scope: Construct, id: string, props: VpnGuardStackProps) {
     super(scope, id, props);
@@ -90,8 +94,12 @@ export class VpnGuardStack extends Stack {
         new Canary(this, `Canary${vpcId.replace(/^vpc-/, 'Vpc')}`, { config, vpcId, links }),
     );
 
+    // With deployment.linkStacks > 0 the links' alarms live in the link stacks (infra/link-stack.ts).
+    const ownLinks = config.links.filter(
+      (link) => linkStackIndex(link.name, config.deployment.linkStacks) === undefined,
+    );
     const linkAlarms = new Map<string, LinkAlarms>();
-    for (const link of config.links) {
+    for (const link of ownLinks) {
       linkAlarms.set(
         link.name,
         new LinkAlarms(this, `Link${pascalId(link.name)}Alarms`, {
@@ -130,6 +138,7 @@ export class VpnGuardStack extends Stack {
     this.dashboard = config.observability.dashboard
       ? new GuardDashboard(this, 'Dashboard', {
           config,
+          links: ownLinks,
           linkAlarms,
           monitorAlarms: [this.monitor.executionsFailed, this.monitor.executionsTimedOut],
         })

@@ -1,7 +1,7 @@
 /**
  * remediation-guard: the Remediation machine's gatekeeper (validate, lock, budget, health verdicts).
- * Config: runtimeConfig() (bundled). Env: LOCK_TABLE_NAME, LOCK_TTL_SECONDS, CANARY_FUNCTIONS
- * (JSON vpcId → ARN).
+ * Config: runtimeConfig() (bundled). Env: LOCK_TABLE_NAME, LOCK_TTL_SECONDS. The canary functions
+ * come in the validate payload (substituted into the Remediation definition by the stack).
  * Env is read at the first invocation that needs it, so `validate` never touches AWS.
  */
 import { dynamoClient } from '#shared/clients.ts';
@@ -28,7 +28,7 @@ export const handler = taskHandler(GuardInputSchema, async (input, { signal }) =
   const now = new Date();
   switch (input.action) {
     case 'validate':
-      return resolveRequest(input.input, config, parseCanaryFunctions(requireEnv('CANARY_FUNCTIONS')), input);
+      return resolveRequest(input.input, config, parseCanaryFunctions(input.canaryFunctions), input);
     case 'acquire-lock':
       return acquireLock(lockTable(), { ...input, now, ttlSeconds: lockTtlSeconds() }, { signal });
     case 'check-budget':

@@ -37,6 +37,12 @@ const link = z.string().min(1);
 export const GuardInputSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('validate'),
+    /**
+     * The deployed canary functions, `vpcId=functionArn` pairs joined by commas: substituted into
+     * the Remediation definition by the stack (one ARN per canary VPC would outgrow Lambda's 4 KB
+     * environment at about 22 VPCs; the definition allows 1 MB).
+     */
+    canaryFunctions: z.string(),
     executionId,
     executionName: z.string().min(1),
     startedAt: z.string().min(1),

@@ -67,7 +67,7 @@ export function resolveRequest(
   if (!canaryFunctionArn) {
     const deployed = Object.keys(canaryFunctions).join(', ') || 'none';
     throw new CanaryError(
-      `no canary function is deployed for ${link.canary.vpcId} (link ${link.name}); CANARY_FUNCTIONS has: ${deployed}`,
+      `no canary function is deployed for ${link.canary.vpcId} (link ${link.name}); the deployment's canaryFunctions has: ${deployed}`,
     );
   }
   return {
@@ -90,24 +90,26 @@ export function resolveRequest(
   };
 }
 
-/** CANARY_FUNCTIONS (JSON object vpcId → function ARN), checked. */
+/**
+ * The canary functions the stack substituted into the Remediation definition: `vpcId=functionArn`
+ * pairs joined by commas (neither a VPC id nor an ARN contains "=" or ","), checked.
+ */
 export function parseCanaryFunctions(raw: string): Record<string, string> {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new Error('CANARY_FUNCTIONS is not JSON: it must map each canary VPC id to its function ARN');
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error('CANARY_FUNCTIONS must be a JSON object mapping VPC ids to function ARNs');
-  }
-  const entries = Object.entries(value);
-  for (const [vpcId, arn] of entries) {
-    if (typeof arn !== 'string' || !arn.startsWith('arn:')) {
-      throw new Error(`CANARY_FUNCTIONS.${vpcId} must be a Lambda function ARN`);
-    }
-  }
-  return Object.fromEntries(entries) as Record<string, string>;
+  const entries = raw
+    .split(',')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      const vpcId = at < 0 ? '' : pair.slice(0, at);
+      const arn = at < 0 ? '' : pair.slice(at + 1);
+      if (!vpcId.startsWith('vpc-') || !arn.startsWith('arn:')) {
+        throw new Error(
+          `canaryFunctions: got ${JSON.stringify(pair)}: each entry must be vpcId=functionArn (the stack substitutes them into the Remediation definition)`,
+        );
+      }
+      return [vpcId, arn] as const;
+    });
+  return Object.fromEntries(entries);
 }
 
 function fieldValue(root: unknown, path: readonly PropertyKey[]): unknown {

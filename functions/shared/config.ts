@@ -220,6 +220,28 @@ const LinkSchema = z
     }
   });
 
+/** At most this many link stacks (`deployment.linkStacks`): 40 x 500 resources is far past 200 links. */
+export const MAX_LINK_STACKS = 40;
+
+/**
+ * How the CDK app splits the deployment over CloudFormation stacks (CloudFormation allows 500
+ * resources and a 1 MB template per stack; each link adds its alarms). 0 keeps everything in the
+ * one stack, as before. N > 0 moves each link's alarms and dashboard rows into one of N link
+ * stacks (`<stackName>-Links<k>`), picked by a jump consistent hash of the link's name: adding or
+ * removing a link never moves another, and raising N moves only the links the new stacks take.
+ */
+const DeploymentSchema = z
+  .object({
+    linkStacks: z
+      .number()
+      .int('must be a whole number of stacks')
+      .min(0, 'must be 0 (one stack) or more')
+      .max(MAX_LINK_STACKS, `must be at most ${MAX_LINK_STACKS}`)
+      .default(0),
+  })
+  .strict()
+  .default({ linkStacks: 0 });
+
 export const ConfigSchema = z
   .object({
     namespace: z
@@ -289,6 +311,7 @@ export const ConfigSchema = z
       .strict()
       .default({ logRetentionDays: 30, dashboard: true }),
     links: z.array(LinkSchema).min(1, 'must list at least one link to watch'),
+    deployment: DeploymentSchema,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -307,6 +330,7 @@ export const ConfigSchema = z
       }
     });
     for (const issue of sharedResourceIssues(config.links)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of deploymentLimitIssues(config.links)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 /** One link's claim on a resource: the link, and the field below it that names the resource. */
@@ -397,6 +421,44 @@ function sharedResourceIssues(links: readonly ResourceOwner[]): SharedResourceIs
         );
       }
     });
+  });
+  return issues;
+}
+
+/**
+ * Lambda's VpcConfig takes at most 16 subnet ids (and 5 security groups; the canary uses one):
+ * https://docs.aws.amazon.com/lambda/latest/dg/API_VpcConfig.html. One canary function per VPC is
+ * placed in every subnet its links list, so the limit is on the union per VPC: more synthesizes but
+ * fails at deploy.
+ */
+export const LAMBDA_VPC_SUBNETS_MAX = 16;
+
+/**
+ * Limits a deployment can only meet through its config: checked here so synth names the field, the
+ * value, the limit and the fix. Limits of the synthesized templates (resources, sizes) are checked
+ * by the CDK app (infra/deployment-limits.ts).
+ */
+function deploymentLimitIssues(links: readonly LinkConfig[]): SharedResourceIssue[] {
+  const issues: SharedResourceIssue[] = [];
+  const subnetsByVpc = new Map<string, Set<string>>();
+  links.forEach((link, index) => {
+    const subnets = subnetsByVpc.get(link.canary.vpcId) ?? new Set<string>();
+    subnetsByVpc.set(link.canary.vpcId, subnets);
+    const before = subnets.size;
+    for (const subnet of link.canary.subnetIds) subnets.add(subnet);
+    if (before <= LAMBDA_VPC_SUBNETS_MAX && subnets.size > LAMBDA_VPC_SUBNETS_MAX) {
+      const own = new Set(link.canary.subnetIds).size;
+      issues.push({
+        path: ['links', index, 'canary', 'subnetIds'],
+        input: link.canary.subnetIds.join(','),
+        message:
+          `brings the canary subnets of ${link.canary.vpcId} to ${subnets.size}` +
+          (own === subnets.size
+            ? ''
+            : ` (this link lists ${own}; the VPC's links together list ${subnets.size})`) +
+          `: the VPC's one canary function runs in every subnet its links list, and Lambda allows at most ${LAMBDA_VPC_SUBNETS_MAX} subnets per function (VpcConfig.SubnetIds); list at most ${LAMBDA_VPC_SUBNETS_MAX} distinct subnets across the links of ${link.canary.vpcId} (one or two per Availability Zone is enough)`,
+      });
+    }
   });
   return issues;
 }

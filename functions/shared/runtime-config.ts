@@ -2,7 +2,7 @@
  * The validated deployment config every function runs with. Read and checked once per container,
  * on first use, so a bad deployment fails loudly at the first invocation.
  *
- * The CDK app bundles the config into each function's code (esbuild `define` of
+ * The CDK app bundles the config into each function's code (an esbuild `inject` file exporting
  * `__VPN_GUARD_CONFIG__`) rather than its environment: Lambda caps a function's environment at
  * 4 KB, which held only about five links. A config change therefore changes the code, so the
  * asset hash changes and CDK redeploys every function. The VPN_GUARD_CONFIG environment variable,

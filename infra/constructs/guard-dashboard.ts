@@ -12,7 +12,7 @@ import {
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import type { Config } from '#shared/config.ts';
+import type { Config, LinkConfig } from '#shared/config.ts';
 import { linkMetric } from '../metrics.ts';
 import type { LinkAlarms } from './link-alarms.ts';
 
@@ -20,8 +20,26 @@ export interface GuardDashboardProps {
   readonly config: Config;
   /** Link alarms by link name. */
   readonly linkAlarms: ReadonlyMap<string, LinkAlarms>;
-  /** Deployment-wide alarms (the Monitor machine's). */
-  readonly monitorAlarms: readonly IAlarm[];
+  /** Deployment-wide alarms (the Monitor machine's). @default - no Monitor widget */
+  readonly monitorAlarms?: readonly IAlarm[];
+  /** The links that get a row (a link stack's own). @default - every configured link */
+  readonly links?: readonly LinkConfig[];
+  /** @default dashboardNameFor(namespace) */
+  readonly dashboardName?: string;
+}
+
+/**
+ * CloudWatch takes at most 100 metrics in one graph widget's metrics array
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html):
+ * graphs with a line per link are split into graphs of at most this many lines.
+ */
+export const DASHBOARD_WIDGET_METRICS_MAX = 100;
+
+/** `items` in consecutive groups of at most `size`. */
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const groups: T[][] = [];
+  for (let start = 0; start < items.length; start += size) groups.push(items.slice(start, start + size));
+  return groups;
 }
 
 /** A dashboard name from the namespace (dashboard names allow only A-Z a-z 0-9 - _). */
@@ -38,8 +56,10 @@ export class GuardDashboard extends Construct {
     super(scope, id);
     const { config } = props;
     const { namespace } = config;
+    const links = props.links ?? config.links;
+    const dashboardName = props.dashboardName ?? dashboardNameFor(namespace);
     this.dashboard = new Dashboard(this, 'Dashboard', {
-      dashboardName: dashboardNameFor(namespace),
+      dashboardName,
       defaultInterval: Duration.hours(3),
       periodOverride: PeriodOverride.AUTO,
     });
@@ -51,7 +71,7 @@ export class GuardDashboard extends Construct {
       }),
     );
 
-    for (const link of config.links) {
+    for (const link of links) {
       const metric = (
         name: Parameters<typeof linkMetric>[2],
         statistic: 'Minimum' | 'Average',
@@ -106,29 +126,49 @@ export class GuardDashboard extends Construct {
       );
     }
 
-    const sum = (name: 'RemediationStarted' | 'RemediationSucceeded' | 'RemediationFailed') =>
-      config.links.map((link) =>
-        linkMetric(namespace, link.name, name, { statistic: 'Sum', label: `${link.name} ${name}` }),
-      );
-    this.dashboard.addWidgets(
-      new GraphWidget({
-        title: 'Remediations',
-        left: [...sum('RemediationStarted'), ...sum('RemediationSucceeded'), ...sum('RemediationFailed')],
-        width: 10,
-      }),
-      new GraphWidget({
-        title: 'Time to recover (s)',
-        left: config.links.map((link) =>
-          linkMetric(namespace, link.name, 'TimeToRecover', {
-            statistic: 'Maximum',
-            label: `${link.name} TimeToRecover`,
-          }),
+    const sum = (group: readonly LinkConfig[]) =>
+      (['RemediationStarted', 'RemediationSucceeded', 'RemediationFailed'] as const).flatMap((name) =>
+        group.map((link) =>
+          linkMetric(namespace, link.name, name, { statistic: 'Sum', label: `${link.name} ${name}` }),
         ),
-        leftYAxis: { min: 0 },
-        width: 9,
-      }),
-      new AlarmStatusWidget({ title: 'Monitor', alarms: [...props.monitorAlarms], width: 5, height: 6 }),
-    );
+      );
+    const timeToRecover = (group: readonly LinkConfig[]) =>
+      group.map((link) =>
+        linkMetric(namespace, link.name, 'TimeToRecover', {
+          statistic: 'Maximum',
+          label: `${link.name} TimeToRecover`,
+        }),
+      );
+    // Three remediation lines per link: one graph per 33 links keeps each within 100 metrics.
+    const remediationGroups = chunks(links, Math.floor(DASHBOARD_WIDGET_METRICS_MAX / 3));
+    const part = (index: number) =>
+      remediationGroups.length > 1 ? ` (${index + 1}/${remediationGroups.length})` : '';
+    remediationGroups.forEach((group, index) => {
+      this.dashboard.addWidgets(
+        new GraphWidget({ title: `Remediations${part(index)}`, left: sum(group), width: 10 }),
+        new GraphWidget({
+          title: `Time to recover (s)${part(index)}`,
+          left: timeToRecover(group),
+          leftYAxis: { min: 0 },
+          width: 9,
+        }),
+        ...(index === 0 && props.monitorAlarms
+          ? [
+              new AlarmStatusWidget({
+                title: 'Monitor',
+                alarms: [...props.monitorAlarms],
+                width: 5,
+                height: 6,
+              }),
+            ]
+          : []),
+      );
+    });
+    if (remediationGroups.length === 0 && props.monitorAlarms) {
+      this.dashboard.addWidgets(
+        new AlarmStatusWidget({ title: 'Monitor', alarms: [...props.monitorAlarms], width: 5, height: 6 }),
+      );
+    }
 
     const consoleDomains = new CfnMapping(this, 'ConsoleDomain', {
       mapping: {
@@ -139,6 +179,6 @@ export class GuardDashboard extends Construct {
     });
     const { partition, region } = Stack.of(this);
     const domain = consoleDomains.findInMap(partition, 'domain');
-    this.url = `https://${region}.${domain}/cloudwatch/home?region=${region}#dashboards:name=${dashboardNameFor(namespace)}`;
+    this.url = `https://${region}.${domain}/cloudwatch/home?region=${region}#dashboards:name=${dashboardName}`;
   }
 }

@@ -2,6 +2,10 @@
  * The one place Lambda defaults live: every VPN Guard function is a GuardFunction, so runtime,
  * architecture, bundling, logging, tracing and IAM are the same everywhere and written once.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
@@ -110,9 +114,10 @@ export class GuardFunction extends Construct {
       bundling: {
         format: OutputFormat.ESM,
         // The config goes into the code, not the environment (4 KB cap): esbuild replaces the global
-        // with this expression, so it must be JSON source text (a string literal holding the JSON).
+        // with the export of this file. Not `define`: that travels on esbuild's command line, and
+        // from ~180 links the config passes Linux's 128 KiB per argument (spawn E2BIG).
         // A config change changes the bundle, hence the asset hash, so CDK redeploys the code.
-        define: { [BUNDLED_CONFIG_GLOBAL]: JSON.stringify(runtimeConfigJson(props.config)) },
+        inject: [configInjectFile(runtimeConfigJson(props.config))],
         target: 'node24',
         mainFields: ['module', 'main'],
         // ESM output: some dependencies still call require() (CommonJS), so give them one.
@@ -154,8 +159,8 @@ export class GuardFunction extends Construct {
 /**
  * Lambda rejects a function whose environment (keys and values together) exceeds 4 KB; fail synth
  * instead, with the function and what to change. Deploy-time values count at an upper estimate.
- * The config is bundled into the code, so what can grow here is per-VPC lists such as
- * remediation-guard's CANARY_FUNCTIONS (one ARN per canary VPC).
+ * No variable holds per-link or per-VPC data (the config is bundled into the code, the canary
+ * functions are substituted into the Remediation definition), so this guards the fixed variables.
  */
 function checkEnvironmentSize(path: string, environment: Readonly<Record<string, string>>): void {
   let bytes = 0;
@@ -183,6 +188,20 @@ function describeLargest(environment: Readonly<Record<string, string>>): string 
 function variableBytes(key: string, value: string): number {
   const tokens = value.match(TOKEN_PATTERN)?.length ?? 0;
   return Buffer.byteLength(key + value.replace(TOKEN_PATTERN, ''), 'utf8') + tokens * TOKEN_SIZE_ESTIMATE;
+}
+
+/**
+ * The config as an esbuild inject file (https://esbuild.github.io/api/#inject) exporting
+ * `__VPN_GUARD_CONFIG__` as a string literal: every reference to that global in the bundle becomes
+ * this export. Content-addressed under the OS temp directory, so one config is written once.
+ */
+function configInjectFile(json: string): string {
+  const dir = join(tmpdir(), 'vpn-guard-bundled-config');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `config-${createHash('sha256').update(json).digest('hex').slice(0, 32)}.mjs`);
+  if (!existsSync(file))
+    writeFileSync(file, `export const ${BUNDLED_CONFIG_GLOBAL} = ${JSON.stringify(json)};\n`);
+  return file;
 }
 
 /** The partition, Region and account of a construct's stack, for building ARNs. */

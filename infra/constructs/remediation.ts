@@ -5,7 +5,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -39,7 +39,10 @@ export class Remediation extends Construct {
   readonly gateway: GuardFunction;
   readonly notify: GuardFunction;
   readonly startRemediation: GuardFunction;
+  /** The first rule of {@link alarmRules}. */
   readonly alarmRule: Rule;
+  /** The Unhealthy-alarm rules: one, or as many as the event pattern size limit takes. */
+  readonly alarmRules: readonly Rule[];
   readonly deadLetterQueue: Queue;
   /** The machine's top-level TimeoutSeconds. */
   readonly timeoutSeconds: number;
@@ -64,9 +67,6 @@ export class Remediation extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const canaryFunctions = Object.fromEntries(
-      [...props.canaries].map(([vpcId, fn]) => [vpcId, fn.functionArn]),
-    );
     this.remediationGuard = new GuardFunction(this, 'RemediationGuard', {
       functionId: 'remediation-guard',
       config,
@@ -76,8 +76,6 @@ export class Remediation extends Construct {
         LOCK_TABLE_NAME: this.lockTable.tableName,
         // A crashed run's lock expires only after the machine has surely stopped.
         LOCK_TTL_SECONDS: String(this.timeoutSeconds + 300),
-        // Plain JSON.stringify keeps the ARN tokens inside one string (ARNs need no escaping).
-        CANARY_FUNCTIONS: JSON.stringify(canaryFunctions),
       },
     });
     this.remediationGuard.addToPolicy(
@@ -125,6 +123,9 @@ export class Remediation extends Construct {
       CheckTunnelFunctionArn: props.checkTunnel.functionArn,
       PublishMetricFunctionArn: props.publishMetric.functionArn,
       NotifyFunctionArn: this.notify.functionArn,
+      // One ARN per canary VPC: in the definition (1 MB), not remediation-guard's environment (4 KB,
+      // which held about 22). `vpcId=arn` pairs: neither contains "=" or ",", nor a JSON quote.
+      CanaryFunctions: [...props.canaries].map(([vpcId, fn]) => `${vpcId}=${fn.functionArn}`).join(','),
     };
     const definition = aslDefinition('remediation', substitutions, { TimeoutSeconds: this.timeoutSeconds });
     const logGroup = new LogGroup(this, 'LogGroup', {
@@ -198,24 +199,27 @@ export class Remediation extends Construct {
       'AwsSolutions-SQS3',
       'This queue is itself the dead-letter queue of the Unhealthy-alarm rule target; a DLQ of a DLQ adds nothing.',
     );
-    this.alarmRule = new Rule(this, 'UnhealthyAlarmRule', {
-      description: 'Starts remediation when a link Unhealthy alarm enters ALARM',
-      eventPattern: {
-        source: ['aws.cloudwatch'],
-        detailType: ['CloudWatch Alarm State Change'],
-        detail: {
-          alarmName: config.links.map((link) => linkAlarmName(config.namespace, link.name, 'Unhealthy')),
-          state: { value: ['ALARM'] },
-        },
-      },
-      targets: [
-        new LambdaFunction(this.startRemediation.function, {
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 4,
-          maxEventAge: Duration.minutes(15),
+    // EventBridge allows an event pattern of 2,048 characters by default
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html), about 60 alarm
+    // names: past that, the names go into as many rules as it takes. The first keeps its id.
+    const alarmNames = config.links.map((link) => linkAlarmName(config.namespace, link.name, 'Unhealthy'));
+    this.alarmRules = eventPatternChunks(alarmNames, unhealthyAlarmPattern).map(
+      (names, index) =>
+        new Rule(this, index === 0 ? 'UnhealthyAlarmRule' : `UnhealthyAlarmRule${index + 1}`, {
+          description: 'Starts remediation when a link Unhealthy alarm enters ALARM',
+          eventPattern: unhealthyAlarmPattern(names),
+          targets: [
+            new LambdaFunction(this.startRemediation.function, {
+              deadLetterQueue: this.deadLetterQueue,
+              retryAttempts: 4,
+              maxEventAge: Duration.minutes(15),
+            }),
+          ],
         }),
-      ],
-    });
+    );
+    const [first] = this.alarmRules;
+    if (!first) throw new Error('the deployment has no link, so no Unhealthy alarm rule');
+    this.alarmRule = first;
   }
 
   /** Exactly the gateway calls of the remediation loop, each on the link's own resources where AWS allows. */
@@ -258,30 +262,46 @@ export class Remediation extends Construct {
         'support no resource-level permissions (read-only; every mutating action is scoped).',
     );
     // AWS's own tunnel maintenance, in each link's VPN Region, on the link's connections only.
-    gateway.addToPolicy(
-      new PolicyStatement({
-        sid: 'ReadTunnelMaintenance',
-        actions: ['ec2:GetVpnTunnelReplacementStatus'],
-        resources: [
-          ...new Set(
-            config.links.flatMap((link) =>
-              link.vpn.vpnConnectionIds.map(
-                (id) => `arn:${partition}:ec2:${link.vpn.region}:${account}:vpn-connection/${id}`,
-              ),
-            ),
+    const connections = [
+      ...new Set(
+        config.links.flatMap((link) =>
+          link.vpn.vpnConnectionIds.map(
+            (id) => `arn:${partition}:ec2:${link.vpn.region}:${account}:vpn-connection/${id}`,
           ),
-        ],
-      }),
-    );
-    gateway.addToPolicy(
-      new PolicyStatement({
-        sid: 'ReplaceGatewayInstance',
-        actions: ['autoscaling:TerminateInstanceInAutoScalingGroup'],
-        resources: groups.map(
-          (group) =>
-            `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${group}`,
         ),
-      }),
+      ),
+    ];
+    const vpnRegions = [...new Set(config.links.map((link) => link.vpn.region))];
+    // Read-only: past one statement's worth of connections, the VPN Regions' connections instead,
+    // so that a large deployment's role stays within IAM's policy sizes (RESOURCES_PER_STATEMENT).
+    const wideMaintenanceRead = connections.length > RESOURCES_PER_STATEMENT;
+    addInChunks(
+      gateway,
+      'ReadTunnelMaintenance',
+      ['ec2:GetVpnTunnelReplacementStatus'],
+      wideMaintenanceRead
+        ? vpnRegions.map((vpnRegion) => `arn:${partition}:ec2:${vpnRegion}:${account}:vpn-connection/*`)
+        : connections,
+    );
+    if (wideMaintenanceRead) {
+      for (const vpnRegion of vpnRegions) {
+        gateway.acknowledgeWildcard(
+          'Resource',
+          `arn:<AWS::Partition>:ec2:${vpnRegion}:<AWS::AccountId>:vpn-connection/*`,
+          'ec2:GetVpnTunnelReplacementStatus is read-only; with more VPN connections than one statement holds, it is ' +
+            "granted on the VPN Regions' connections so the role stays within IAM's policy size quotas " +
+            '(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html); every write stays on exact ARNs.',
+        );
+      }
+    }
+    addInChunks(
+      gateway,
+      'ReplaceGatewayInstance',
+      ['autoscaling:TerminateInstanceInAutoScalingGroup'],
+      groups.map(
+        (group) =>
+          `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${group}`,
+      ),
     );
     for (const group of groups) {
       gateway.acknowledgeWildcard(
@@ -299,16 +319,40 @@ export class Remediation extends Construct {
         resources: [ec2('network-interface/*')],
       }),
     );
-    gateway.addToPolicy(
-      new PolicyStatement({
-        sid: 'ReassociateElasticIp',
-        actions: ['ec2:AssociateAddress'],
-        resources: [
-          ...new Set(config.links.map((link) => ec2(`elastic-ip/${link.gateway.elasticIpAllocationId}`))),
-          ec2('network-interface/*'),
-        ],
-      }),
-    );
+    const allocations = [...new Set(config.links.map((link) => link.gateway.elasticIpAllocationId))];
+    if (allocations.length <= RESOURCES_PER_STATEMENT) {
+      gateway.addToPolicy(
+        new PolicyStatement({
+          sid: 'ReassociateElasticIp',
+          actions: ['ec2:AssociateAddress'],
+          resources: [...allocations.map((id) => ec2(`elastic-ip/${id}`)), ec2('network-interface/*')],
+        }),
+      );
+    } else {
+      // Many links: the allocation ids as ec2:AllocationId values (a condition key of elastic-ip for
+      // AssociateAddress in the Service Authorization Reference) take a third of their ARNs' size.
+      gateway.addToPolicy(
+        new PolicyStatement({
+          sid: 'ReassociateElasticIp',
+          actions: ['ec2:AssociateAddress'],
+          resources: [ec2('elastic-ip/*')],
+          conditions: { StringEquals: { 'ec2:AllocationId': allocations } },
+        }),
+      );
+      gateway.addToPolicy(
+        new PolicyStatement({
+          sid: 'ReassociateElasticIpInterface',
+          actions: ['ec2:AssociateAddress'],
+          resources: [ec2('network-interface/*')],
+        }),
+      );
+      gateway.acknowledgeWildcard(
+        'Resource',
+        'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:elastic-ip/*',
+        'AssociateAddress is limited to the configured Elastic IPs by the ec2:AllocationId condition (one id per ' +
+          "link), which keeps a large deployment's role within IAM's policy size quotas.",
+      );
+    }
     gateway.acknowledgeWildcard(
       'Resource',
       `arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*`,
@@ -316,14 +360,13 @@ export class Remediation extends Construct {
         "no condition key tying an interface to its instance's group; AssociateAddress is pinned to the exact Elastic IP " +
         'allocation, and ModifyNetworkInterfaceAttribute is called only with SourceDestCheck.',
     );
-    gateway.addToPolicy(
-      new PolicyStatement({
-        sid: 'RepointRoutes',
-        actions: ['ec2:ReplaceRoute', 'ec2:CreateRoute'],
-        resources: [...new Set(config.links.flatMap((link) => link.gateway.routeTableIds))].map((table) =>
-          ec2(`route-table/${table}`),
-        ),
-      }),
+    addInChunks(
+      gateway,
+      'RepointRoutes',
+      ['ec2:ReplaceRoute', 'ec2:CreateRoute'],
+      [...new Set(config.links.flatMap((link) => link.gateway.routeTableIds))].map((table) =>
+        ec2(`route-table/${table}`),
+      ),
     );
     const restartGroups = [
       ...new Set(
@@ -363,4 +406,64 @@ export class Remediation extends Construct {
       );
     }
   }
+}
+
+/**
+ * A statement's resources per statement when one ARN per link would make it long. IAM limits a
+ * role's policies by size (10,240 characters inline, 6,144 per managed policy:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) and CDK spreads a
+ * large policy's statements over managed policies, but cannot split one statement: ARNs of
+ * about 120 characters each, 15 to a statement, let CDK (which counts 150 per ARN) pack two
+ * statements into one managed policy.
+ */
+export const RESOURCES_PER_STATEMENT = 15;
+
+/** One statement, or (past {@link RESOURCES_PER_STATEMENT}) several: `Sid`, `Sid2`, `Sid3`... */
+function addInChunks(fn: GuardFunction, sid: string, actions: string[], resources: readonly string[]): void {
+  for (let start = 0; start < resources.length; start += RESOURCES_PER_STATEMENT) {
+    const part = start / RESOURCES_PER_STATEMENT;
+    fn.addToPolicy(
+      new PolicyStatement({
+        sid: part === 0 ? sid : `${sid}${part + 1}`,
+        actions,
+        resources: resources.slice(start, start + RESOURCES_PER_STATEMENT),
+      }),
+    );
+  }
+}
+
+/** EventBridge's default event pattern size limit, characters (eb-quota.html, "Event pattern size"). */
+export const EVENT_PATTERN_MAX_CHARS = 2048;
+
+/** The Unhealthy-alarm rule's pattern for some alarm names. */
+function unhealthyAlarmPattern(alarmNames: readonly string[]): EventPattern {
+  return {
+    source: ['aws.cloudwatch'],
+    detailType: ['CloudWatch Alarm State Change'],
+    detail: { alarmName: [...alarmNames], state: { value: ['ALARM'] } },
+  };
+}
+
+/** The pattern's size as CloudFormation receives it (`detailType` becomes `detail-type`). */
+function patternChars(pattern: EventPattern): number {
+  const { detailType, ...rest } = pattern;
+  return JSON.stringify({ ...rest, 'detail-type': detailType }).length;
+}
+
+/** Consecutive groups of names whose pattern each stays within {@link EVENT_PATTERN_MAX_CHARS}. */
+export function eventPatternChunks(
+  names: readonly string[],
+  pattern: (names: readonly string[]) => EventPattern,
+): string[][] {
+  const groups: string[][] = [];
+  let current: string[] = [];
+  for (const name of names) {
+    if (current.length > 0 && patternChars(pattern([...current, name])) > EVENT_PATTERN_MAX_CHARS) {
+      groups.push(current);
+      current = [];
+    }
+    current.push(name);
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
 }

@@ -46,7 +46,6 @@ const ENV_KEYS = [
   'REMEDIATION_STATE_MACHINE_ARN',
   'LOCK_TABLE_NAME',
   'LOCK_TTL_SECONDS',
-  'CANARY_FUNCTIONS',
   'TOPIC_ARN',
   'POWERTOOLS_LOG_LEVEL',
   'POWERTOOLS_TRACE_ENABLED',
@@ -72,9 +71,6 @@ export function installHandlerEnvironment(world: WorldContext): () => void {
     REMEDIATION_STATE_MACHINE_ARN: world.sfn.machine('remediation').arn,
     LOCK_TABLE_NAME,
     LOCK_TTL_SECONDS: String(remediationTimeoutSeconds(world.config) + 300),
-    CANARY_FUNCTIONS: JSON.stringify(
-      Object.fromEntries(canaryVpcs(world.config).map((vpc) => [vpc, canaryFunctionArn(vpc)])),
-    ),
     TOPIC_ARN,
   };
   Object.assign(process.env, env);

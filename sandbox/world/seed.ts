@@ -11,6 +11,7 @@ import { localFunctionArn, substituteAsl } from '#infra/asl.ts';
 import { type Config, parseConfig } from '#shared/config.ts';
 import { WorldError } from './aws-errors.ts';
 import type { WorldContext } from './context.ts';
+import { canaryFunctionArn, canaryVpcs } from './lambdas.ts';
 import type { LinkModel } from './link-model.ts';
 import { loopbackAddress, RemoteHost } from './remote-hosts.ts';
 import { ACCOUNT, HOME_REGION, LOCK_TABLE_NAME, remediationTimeoutSeconds, TOPIC_ARN } from './settings.ts';
@@ -222,6 +223,9 @@ function seedStateMachines(world: WorldContext): void {
       CheckTunnelFunctionArn: fn('check-tunnel'),
       PublishMetricFunctionArn: fn('publish-metric'),
       NotifyFunctionArn: fn('notify'),
+      CanaryFunctions: canaryVpcs(world.config)
+        .map((vpcId) => `${vpcId}=${canaryFunctionArn(vpcId)}`)
+        .join(','),
     }),
   ) as { TimeoutSeconds?: number };
   const monitorTimeout = monitor.TimeoutSeconds;

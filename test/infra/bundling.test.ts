@@ -1,7 +1,7 @@
 /**
  * The functions as `cdk synth` bundles them (local esbuild, ESM): every bundle is an .mjs with its
  * source map, and loads in Node 22 with the environment the stack gives it and exports `handler`.
- * The config is bundled into the code (esbuild `define` of __VPN_GUARD_CONFIG__), not the
+ * The config is bundled into the code (an esbuild `inject` file exporting __VPN_GUARD_CONFIG__), not the
  * environment, so the app is synthesized from a 25-link config, far past the ~5 links Lambda's 4 KB
  * environment used to hold, and the bundles are run without VPN_GUARD_CONFIG.
  */

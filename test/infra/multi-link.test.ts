@@ -123,12 +123,15 @@ describe('remediation', () => {
     expect(guard?.Properties.Environment.Variables.LOCK_TTL_SECONDS).toBe('2700');
   });
 
-  it('maps every canary VPC to its function for the guard', () => {
-    const guard =
-      template.findResources('AWS::Lambda::Function')[logicalId(stack.remediation.remediationGuard.function)];
-    const joined = guard?.Properties.Environment.Variables.CANARY_FUNCTIONS['Fn::Join'][1] as unknown[];
+  it('maps every canary VPC to its function for the guard, in the Remediation definition', () => {
+    const [machine] = Object.values(
+      template.findResources('AWS::StepFunctions::StateMachine', {
+        Properties: { StateMachineType: 'STANDARD' },
+      }),
+    );
+    const joined = machine?.Properties.DefinitionSubstitutions.CanaryFunctions['Fn::Join'][1] as unknown[];
     const text = joined.map((part) => (typeof part === 'string' ? part : 'ARN')).join('');
-    expect(JSON.parse(text)).toEqual({ 'vpc-0aaaaaaaaaaaaaaaa': 'ARN', 'vpc-0dddddddddddddddd': 'ARN' });
+    expect(text).toBe('vpc-0aaaaaaaaaaaaaaaa=ARN,vpc-0dddddddddddddddd=ARN');
   });
 });
 

@@ -238,11 +238,15 @@ describe('Lambda functions', () => {
         Variables: Match.objectLike({
           LOCK_TABLE_NAME: { Ref: logicalId(stack.remediation.lockTable) },
           LOCK_TTL_SECONDS: String(timeout + 300),
-          CANARY_FUNCTIONS: {
-            'Fn::Join': ['', [`{"${link.canary.vpcId}":"`, arnOf(canary().fn.function), '"}']],
-          },
         }),
       },
+    });
+    // The canary map is substituted into the Remediation definition, not the guard's environment.
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      DefinitionSubstitutions: Match.objectLike({
+        CanaryFunctions: { 'Fn::Join': ['', [`${link.canary.vpcId}=`, arnOf(canary().fn.function)]] },
+      }),
     });
   });
 

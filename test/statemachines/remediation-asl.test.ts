@@ -54,14 +54,16 @@ const validateAsl = createRequire(import.meta.url)('asl-validator') as (definiti
   errors: unknown[];
 };
 
+const CANARY_ARN = localFunctionArn('ping-canary-vpc-0a1b2c3d4e5f60718');
 const ARNS = {
   RemediationGuardFunctionArn: localFunctionArn('remediation-guard'),
   GatewayFunctionArn: localFunctionArn('gateway'),
   CheckTunnelFunctionArn: localFunctionArn('check-tunnel'),
   PublishMetricFunctionArn: localFunctionArn('publish-metric'),
   NotifyFunctionArn: localFunctionArn('notify'),
+  // vpcId=functionArn pairs, as the stack substitutes them.
+  CanaryFunctions: `vpc-0a1b2c3d4e5f60718=${CANARY_ARN},vpc-0bbbbbbbbbbbbbbbb=${CANARY_ARN}`,
 };
-const CANARY_ARN = localFunctionArn('ping-canary-vpc-0a1b2c3d4e5f60718');
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111111111111:stateMachine:vpn-guard-remediation';
 const MUTATING = [
   TerminateInstanceInAutoScalingGroupCommand,
@@ -156,10 +158,6 @@ async function run(
   vi.stubEnv('VPN_GUARD_CONFIG', JSON.stringify(local));
   vi.stubEnv('LOCK_TABLE_NAME', 'vpn-guard-locks');
   vi.stubEnv('LOCK_TTL_SECONDS', '2400');
-  vi.stubEnv(
-    'CANARY_FUNCTIONS',
-    JSON.stringify({ 'vpc-0a1b2c3d4e5f60718': CANARY_ARN, 'vpc-0bbbbbbbbbbbbbbbb': CANARY_ARN }),
-  );
   vi.stubEnv('TOPIC_ARN', 'arn:aws:sns:us-east-1:111111111111:vpn-guard-alarms');
   const { checkTunnel, canary } = probes(healthy);
   return runLocalExecution({

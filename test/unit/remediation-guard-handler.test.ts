@@ -40,6 +40,9 @@ const conditionFailed = (Item?: Record<string, unknown>) =>
     ...(Item ? { Item } : {}),
   } as never);
 
+/** What the stack substitutes into ValidateInput's payload: one vpcId=functionArn pair per canary VPC. */
+const CANARY_FUNCTIONS = 'vpc-0a1b2c3d4e5f60718=arn:aws:lambda:us-east-1:111111111111:function:canary-a';
+
 describe('the remediation-guard handler', () => {
   beforeEach(() => {
     dynamo.reset();
@@ -48,10 +51,6 @@ describe('the remediation-guard handler', () => {
     vi.stubEnv('VPN_GUARD_CONFIG', JSON.stringify(twoLinkConfig()));
     vi.stubEnv('LOCK_TABLE_NAME', TABLE);
     vi.stubEnv('LOCK_TTL_SECONDS', '2400');
-    vi.stubEnv(
-      'CANARY_FUNCTIONS',
-      JSON.stringify({ 'vpc-0a1b2c3d4e5f60718': 'arn:aws:lambda:us-east-1:111111111111:function:canary-a' }),
-    );
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -63,6 +62,7 @@ describe('the remediation-guard handler', () => {
       // Act
       const output = await invoke({
         action: 'validate',
+        canaryFunctions: CANARY_FUNCTIONS,
         executionId: ME,
         executionName: 'home-to-west-drill-20261126T120000',
         startedAt: NOW.toISOString(),
@@ -76,6 +76,7 @@ describe('the remediation-guard handler', () => {
     it('throws InvalidInputError for a bad input, without any AWS call', async () => {
       const call = invoke({
         action: 'validate',
+        canaryFunctions: CANARY_FUNCTIONS,
         executionId: ME,
         executionName: 'x',
         startedAt: NOW.toISOString(),

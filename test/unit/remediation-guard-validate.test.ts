@@ -124,15 +124,20 @@ describe('resolveRequest', () => {
 });
 
 describe('parseCanaryFunctions', () => {
-  it('reads the VPC → function ARN map', () => {
-    expect(parseCanaryFunctions(JSON.stringify(CANARIES))).toEqual(CANARIES);
+  it('reads the vpcId=functionArn pairs the stack substitutes into the definition', () => {
+    const text = Object.entries(CANARIES)
+      .map(([vpcId, arn]) => `${vpcId}=${arn}`)
+      .join(',');
+    expect(parseCanaryFunctions(text)).toEqual(CANARIES);
   });
 
-  it('refuses text that is not a JSON object of ARNs', () => {
-    expect(() => parseCanaryFunctions('vpc-1=arn')).toThrow(/not JSON/);
-    expect(() => parseCanaryFunctions('["arn:aws:lambda:x"]')).toThrow(/JSON object/);
-    expect(() => parseCanaryFunctions('{"vpc-1":"canary"}')).toThrow(
-      /CANARY_FUNCTIONS.vpc-1 must be a Lambda function ARN/,
-    );
+  it('reads an empty list as no canary functions', () => {
+    expect(parseCanaryFunctions('')).toEqual({});
+  });
+
+  it('refuses an entry that is not vpcId=functionArn, naming it', () => {
+    expect(() => parseCanaryFunctions('vpc-1')).toThrow(/"vpc-1": each entry must be vpcId=functionArn/);
+    expect(() => parseCanaryFunctions('vpc-1=canary')).toThrow(/"vpc-1=canary"/);
+    expect(() => parseCanaryFunctions('{"vpc-1":"arn:aws:lambda:x"}')).toThrow(/vpcId=functionArn/);
   });
 });
