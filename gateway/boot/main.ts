@@ -11,7 +11,12 @@ import { readInstanceMetadata } from './imds.ts';
 import { BootSettingsSchema } from './settings.ts';
 
 async function main(settingsPath: string): Promise<number> {
-  const settings = BootSettingsSchema.parse(JSON.parse(await readFile(settingsPath, 'utf8')));
+  const parsed = BootSettingsSchema.safeParse(JSON.parse(await readFile(settingsPath, 'utf8')));
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`${settingsPath} is not valid boot settings (${fields.join('; ')})`);
+  }
+  const settings = parsed.data;
   const metadata = await readInstanceMetadata();
   const result = await bootGateway(settings, {
     metadata,
