@@ -7,8 +7,8 @@
  * 2. writes the rendered `ipsec.secrets` (0600) and `ipsec.conf` (complete files, gateway/render);
  * 3. claims the link's Elastic IP on its `elasticIpDeviceIndex` interface (AllowReassociation: the
  *    address may still sit on the dead predecessor);
- * 4. turns source/dest check off on its `routeDeviceIndex` interface (by interface id: by instance
- *    id it fails on a multi-interface instance);
+ * 4. turns source/dest check off on both of those interfaces (by interface id: by instance id it
+ *    fails on a multi-interface instance);
  * 5. points every owned route (route table x remote CIDR) at that interface (ReplaceRoute, or
  *    CreateRoute where the route does not exist yet), touching no other route;
  * 6. enables IP forwarding and starts Libreswan;
@@ -112,7 +112,11 @@ export async function bootGateway(settings: BootSettings, deps: BootDeps): Promi
     await at('claim-address', () =>
       deps.aws.associateAddress(settings.elasticIpAllocationId, addressInterface),
     );
-    await at('source-dest-check', () => deps.aws.disableSourceDestCheck(routeInterface));
+    // Off on every forwarding interface, as Remediation's configure leaves it, so an adopting run
+    // finds nothing to change.
+    await at('source-dest-check', async () => {
+      for (const eni of new Set([addressInterface, routeInterface])) await deps.aws.disableSourceDestCheck(eni);
+    });
     await at('routes', async () => {
       for (const table of settings.routeTableIds) {
         for (const cidr of settings.remoteCidrs) {

@@ -76,9 +76,10 @@ const BOOT_POLL_SECONDS = 5;
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface LibreswanGatewayProps {
-  readonly config: Config;
   /** The link; its `managedGateway` must be enabled. */
   readonly link: LinkConfig;
+  /** The stack's gateway-config function and rule (rendered configs for every managed link). */
+  readonly renderer: GatewayRenderer;
 }
 
 /** The managed gateway of one link. */
@@ -87,21 +88,16 @@ export class LibreswanGateway extends Construct {
   readonly instanceRole: Role;
   readonly securityGroup: SecurityGroup;
   readonly launchTemplate: LaunchTemplate;
-  readonly configFunction: GuardFunction;
-  readonly launchRule: Rule;
   readonly bootAsset: Asset;
 
   constructor(scope: Construct, id: string, props: LibreswanGatewayProps) {
     super(scope, id);
-    const { config, link } = props;
+    const { link } = props;
     const managed = managedGatewayOf(link);
     if (!managed) throw new Error(`LibreswanGateway: link ${link.name} has no enabled managedGateway`);
     const stack = Stack.of(this);
     const parameterName = gatewayConfigParameterName(link.name);
-    const parameterArn = Arn.format(
-      { service: 'ssm', resource: 'parameter', resourceName: parameterName.slice(1) },
-      stack,
-    );
+    const parameterArn = gatewayParameterArn(stack, link.name);
 
     // The canary's VPC is the link's VPC (the route tables and the gateway live there).
     const vpc = Vpc.fromVpcAttributes(this, 'Vpc', {
@@ -233,47 +229,8 @@ export class LibreswanGateway extends Construct {
       },
     ];
 
-    this.configFunction = new GuardFunction(this, 'ConfigFunction', {
-      functionId: 'gateway-config',
-      config,
-      description: `VPN Guard gateway-config: renders link ${link.name}'s Libreswan config for each new gateway instance`,
-      timeout: Duration.seconds(30),
-    });
-    this.configFunction.addToPolicy(
-      new PolicyStatement({
-        sid: 'DescribeVpnConnectionsInVpnRegion',
-        actions: ['ec2:DescribeVpnConnections'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:RequestedRegion': link.vpn.region } },
-      }),
-    );
-    this.configFunction.acknowledgeWildcard(
-      'Resource',
-      '*',
-      "ec2:DescribeVpnConnections supports no resource-level permissions; the statement is limited by aws:RequestedRegion to the link's VPN Region, and it is the reason the render runs here and not on the instance.",
-    );
-    this.configFunction.addToPolicy(
-      new PolicyStatement({
-        sid: 'WriteGatewayConfig',
-        actions: ['ssm:PutParameter'],
-        resources: [parameterArn],
-      }),
-    );
-
-    this.launchRule = new Rule(this, 'LaunchRule', {
-      description: `VPN Guard: a new gateway instance of link ${link.name} waits for its render`,
-      eventPattern: {
-        source: ['aws.autoscaling'],
-        detailType: ['EC2 Instance-launch Lifecycle Action'],
-        detail: {
-          AutoScalingGroupName: [link.gateway.autoScalingGroupName],
-          LifecycleHookName: [MANAGED_GATEWAY_HOOK_NAME],
-        },
-      },
-      targets: [new LambdaFunction(this.configFunction.function, { retryAttempts: 2 })],
-    });
-    // The first instance's event must find the rule, the function and the instance's grants.
-    this.group.node.addDependency(this.launchRule, this.configFunction, this.instanceRole);
+    // The first instance's event must find the rule and the function, and its boot its grants.
+    this.group.node.addDependency(props.renderer, this.instanceRole);
 
     acknowledge(
       this,
@@ -410,6 +367,74 @@ export class LibreswanGateway extends Construct {
       "CDK's grantRead on the boot asset bucket (listing, read-only).",
     );
   }
+}
+
+/**
+ * The stack's one gateway-config function and its EventBridge rule, for every managed link: one
+ * function rather than one per link keeps the template small at scale, and its grants still name
+ * each link's VPN Region and parameter only.
+ */
+export class GatewayRenderer extends Construct {
+  readonly function: GuardFunction;
+  readonly rule: Rule;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { readonly config: Config; readonly links: readonly LinkConfig[] },
+  ) {
+    super(scope, id);
+    const { config, links } = props;
+    const stack = Stack.of(this);
+    this.function = new GuardFunction(this, 'Function', {
+      functionId: 'gateway-config',
+      config,
+      description:
+        "VPN Guard gateway-config: renders a managed gateway's Libreswan config for each new instance",
+      timeout: Duration.seconds(30),
+    });
+    const regions = [...new Set(links.map((link) => link.vpn.region))];
+    this.function.addToPolicy(
+      new PolicyStatement({
+        sid: 'DescribeVpnConnectionsInVpnRegions',
+        actions: ['ec2:DescribeVpnConnections'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:RequestedRegion': regions } },
+      }),
+    );
+    this.function.acknowledgeWildcard(
+      'Resource',
+      '*',
+      "ec2:DescribeVpnConnections supports no resource-level permissions; the statement is limited by aws:RequestedRegion to the managed links' VPN Regions, and it is why the render runs here and not on the instance.",
+    );
+    this.function.addToPolicy(
+      new PolicyStatement({
+        sid: 'WriteGatewayConfigs',
+        actions: ['ssm:PutParameter'],
+        resources: links.map((link) => gatewayParameterArn(stack, link.name)),
+      }),
+    );
+    this.rule = new Rule(this, 'LaunchRule', {
+      description: 'VPN Guard: a new managed gateway instance waits for its render',
+      eventPattern: {
+        source: ['aws.autoscaling'],
+        detailType: ['EC2 Instance-launch Lifecycle Action'],
+        detail: {
+          AutoScalingGroupName: links.map((link) => link.gateway.autoScalingGroupName),
+          LifecycleHookName: [MANAGED_GATEWAY_HOOK_NAME],
+        },
+      },
+      targets: [new LambdaFunction(this.function.function, { retryAttempts: 2 })],
+    });
+  }
+}
+
+/** The ARN of a link's gateway config parameter. */
+export function gatewayParameterArn(stack: Stack, linkName: string): string {
+  return Arn.format(
+    { service: 'ssm', resource: 'parameter', resourceName: gatewayConfigParameterName(linkName).slice(1) },
+    stack,
+  );
 }
 
 /** Boot's two waits, which together stay within the hook's heartbeat (boot abandons before it fires). */

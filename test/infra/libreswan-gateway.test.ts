@@ -164,12 +164,13 @@ describe('managed gateway (config/example-managed-gateway.json)', () => {
   });
 
   it("lets gateway-config read VPNs only in the link's VPN Region and write only the link's parameter", () => {
-    const statements = statementsOfRole(template, logicalId(gateway().configFunction.role));
-    expect(statements.find((s) => s.Sid === 'DescribeVpnConnectionsInVpnRegion')).toMatchObject({
+    const renderer = defined(synthesized.stack.gatewayRenderer, 'the gateway-config function');
+    const statements = statementsOfRole(template, logicalId(renderer.function.role));
+    expect(statements.find((s) => s.Sid === 'DescribeVpnConnectionsInVpnRegions')).toMatchObject({
       Action: 'ec2:DescribeVpnConnections',
-      Condition: { StringEquals: { 'aws:RequestedRegion': 'us-west-2' } },
+      Condition: { StringEquals: { 'aws:RequestedRegion': ['us-west-2'] } },
     });
-    expect(statements.find((s) => s.Sid === 'WriteGatewayConfig')).toMatchObject({
+    expect(statements.find((s) => s.Sid === 'WriteGatewayConfigs')).toMatchObject({
       Action: 'ssm:PutParameter',
       Resource: stackArn('ssm', `parameter${gatewayConfigParameterName('home-to-west')}`),
     });
@@ -226,6 +227,7 @@ describe('bring your own group (config/example.json)', () => {
   it('builds no group, launch template, instance role or gateway-config function', () => {
     const { template, stack } = synthesize(EXAMPLE_CONFIG);
     expect(stack.managedGateways.size).toBe(0);
+    expect(stack.gatewayRenderer).toBeUndefined();
     template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 0);
     template.resourceCountIs('AWS::EC2::LaunchTemplate', 0);
     template.resourceCountIs(

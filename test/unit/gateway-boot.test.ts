@@ -111,6 +111,7 @@ describe('bootGateway', () => {
       'write /etc/ipsec.secrets',
       'write /etc/ipsec.conf',
       'AssociateAddress eipalloc-0a1b2c3d4e5f60718 eni-0000000000000000a',
+      'SourceDestCheck off eni-0000000000000000a',
       'SourceDestCheck off eni-0000000000000000b',
       'Route rtb-0a1b2c3d4e5f60718 10.20.0.0/16 eni-0000000000000000b',
       'Route rtb-0b1c2d3e4f5a60718 10.20.0.0/16 eni-0000000000000000b',
