@@ -96,7 +96,6 @@ export class LibreswanGateway extends Construct {
     const managed = managedGatewayOf(link);
     if (!managed) throw new Error(`LibreswanGateway: link ${link.name} has no enabled managedGateway`);
     const stack = Stack.of(this);
-    const parameterName = gatewayConfigParameterName(link.name);
     const parameterArn = gatewayParameterArn(stack, link.name);
 
     // The canary's VPC is the link's VPC (the route tables and the gateway live there).
@@ -151,21 +150,7 @@ export class LibreswanGateway extends Construct {
     });
     this.grantBoot(link, parameterArn);
 
-    const settings = {
-      link: link.name,
-      region: stack.region,
-      parameterName,
-      autoScalingGroupName: link.gateway.autoScalingGroupName,
-      lifecycleHookName: MANAGED_GATEWAY_HOOK_NAME,
-      elasticIpAllocationId: link.gateway.elasticIpAllocationId,
-      elasticIpDeviceIndex: link.gateway.elasticIpDeviceIndex,
-      routeDeviceIndex: link.gateway.routeDeviceIndex,
-      routeTableIds: link.gateway.routeTableIds,
-      remoteCidrs: link.gateway.remoteCidrs,
-      minTunnelsUp: link.vpn.minTunnelsUp,
-      ...bootWaits(managed.lifecycleHookHeartbeatSeconds),
-      pollSeconds: BOOT_POLL_SECONDS,
-    };
+    const settings = bootSettingsFor(link, stack.region);
     const userData = UserData.forLinux();
     userData.addCommands(
       ...bootScript({
@@ -435,6 +420,30 @@ export function gatewayParameterArn(stack: Stack, linkName: string): string {
     { service: 'ssm', resource: 'parameter', resourceName: gatewayConfigParameterName(linkName).slice(1) },
     stack,
   );
+}
+
+/**
+ * What boot reads from `/etc/vpn-guard/boot.json` (gateway/boot/settings.ts): the link's resources
+ * from the config, nothing secret. The sandbox boots its managed instances with the same settings.
+ */
+export function bootSettingsFor(link: LinkConfig, region: string) {
+  const managed = managedGatewayOf(link);
+  if (!managed) throw new Error(`link ${link.name} has no enabled managedGateway`);
+  return {
+    link: link.name,
+    region,
+    parameterName: gatewayConfigParameterName(link.name),
+    autoScalingGroupName: link.gateway.autoScalingGroupName,
+    lifecycleHookName: MANAGED_GATEWAY_HOOK_NAME,
+    elasticIpAllocationId: link.gateway.elasticIpAllocationId,
+    elasticIpDeviceIndex: link.gateway.elasticIpDeviceIndex,
+    routeDeviceIndex: link.gateway.routeDeviceIndex,
+    routeTableIds: link.gateway.routeTableIds,
+    remoteCidrs: link.gateway.remoteCidrs,
+    minTunnelsUp: link.vpn.minTunnelsUp,
+    ...bootWaits(managed.lifecycleHookHeartbeatSeconds),
+    pollSeconds: BOOT_POLL_SECONDS,
+  };
 }
 
 /** Boot's two waits, which together stay within the hook's heartbeat (boot abandons before it fires). */

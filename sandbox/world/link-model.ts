@@ -161,7 +161,11 @@ export class LinkModel {
       if (!vpn) continue;
       for (const [index, tunnel] of vpn.tunnels.entries()) {
         const forced = state.forcedDown.has(`${connection}:${index + 1}`);
-        const desired = negotiates && !forced && vpn.state === 'available' ? 'UP' : 'DOWN';
+        // A managed gateway negotiates a tunnel only with its current pre-shared key (managed-gateway.ts).
+        const authenticated =
+          gateway === undefined ||
+          (this.world.managedGateways?.authenticates(gateway.instanceId, vpn.vpnConnectionId, index) ?? true);
+        const desired = negotiates && authenticated && !forced && vpn.state === 'available' ? 'UP' : 'DOWN';
         const delay =
           desired === 'UP'
             ? timing.tunnelUpSeconds +

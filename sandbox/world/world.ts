@@ -48,6 +48,7 @@ import type { Fault } from './faults.ts';
 import { IdFactory } from './ids.ts';
 import { canaryFunctionArn, installHandlerEnvironment, Lambdas } from './lambdas.ts';
 import { LinkModel, type LinkStatus } from './link-model.ts';
+import { ManagedGatewayModel, ParameterStore } from './managed-gateway.ts';
 import { installClientMocks } from './mocks.ts';
 import type { RemoteHost } from './remote-hosts.ts';
 import { MonitorSchedule, scheduleAlarmEvaluation, scheduleTtlSweep } from './schedules.ts';
@@ -130,6 +131,8 @@ export class World {
   private readonly context: WorldContext;
   private readonly links: LinkModel;
   private readonly lambdas: Lambdas;
+  /** The managed gateways of the config (links with `managedGateway` enabled). */
+  readonly managedGateways: ManagedGatewayModel;
   private readonly executions: Executions;
   private readonly monitor: MonitorSchedule;
   private readonly alarmActions: AlarmActions;
@@ -191,6 +194,7 @@ export class World {
       sns: this.sns,
       sfn: this.sfn,
       ssm: this.ssm,
+      parameters: new ParameterStore(now),
       iam: this.iam,
       emit: (kind, message, link) => this.emit(kind, message, link),
       after: (seconds, label, fire) => this.after(seconds, label, fire),
@@ -200,6 +204,10 @@ export class World {
     };
     this.links = new LinkModel(this.context, hosts);
     this.lambdas = new Lambdas(this.context, this.links);
+    this.managedGateways = new ManagedGatewayModel(this.context, this.lambdas);
+    this.context.managedGateways = this.managedGateways;
+    this.ec2.vpnConfiguration = (connection) => this.managedGateways.configurationOf(connection);
+    this.asg.launchListener = (launch) => this.managedGateways.onLaunch(launch);
     this.executions = new Executions(this.context, this.lambdas);
     this.monitor = new MonitorSchedule(this.context, this.executions);
     this.alarmActions = new AlarmActions(this.context, this.links, this.lambdas);
@@ -229,6 +237,7 @@ export class World {
       active = world;
       try {
         seedWorld(world.context, world.links, options.historyMinutes ?? 10);
+        world.managedGateways.seed();
         world.sns.subscribeFromConfig(TOPIC_ARN, config);
         world.seedStackAlarms();
         // Bind the template to the seeded world now, so a template or revocation it cannot bind fails here.
