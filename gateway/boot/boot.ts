@@ -115,7 +115,8 @@ export async function bootGateway(settings: BootSettings, deps: BootDeps): Promi
     // Off on every forwarding interface, as Remediation's configure leaves it, so an adopting run
     // finds nothing to change.
     await at('source-dest-check', async () => {
-      for (const eni of new Set([addressInterface, routeInterface])) await deps.aws.disableSourceDestCheck(eni);
+      for (const eni of new Set([addressInterface, routeInterface]))
+        await deps.aws.disableSourceDestCheck(eni);
     });
     await at('routes', async () => {
       for (const table of settings.routeTableIds) {

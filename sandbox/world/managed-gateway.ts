@@ -441,7 +441,7 @@ export class ManagedGatewayModel {
       enableForwarding: async () => {},
       startIpsec: async () => {
         const record = ec2.instances.get(instance.instanceId);
-        if (!record || record.state !== 'running') throw new Error(`${instance.instanceId} is not running`);
+        if (record?.state !== 'running') throw new Error(`${instance.instanceId} is not running`);
         record.ipsec = 'starting';
         this.world.after(timing.asg.ipsecStartSeconds, `Libreswan starts on ${instance.instanceId}`, () => {
           if (record.state === 'running' && record.ipsec === 'starting') record.ipsec = 'up';
