@@ -258,6 +258,9 @@ export class IamAuthorizer {
   private principalRoles(deployment: Deployment, principal: string): RolePrincipal[] {
     const [kind, machine] = principal.split(':') as [string, StateMachineId | undefined];
     if (kind === 'states' && machine) return [deployment.machineRole(machine)].filter((r) => r !== undefined);
+    // `instance:<link>`: a managed gateway's instance role.
+    if (kind === 'instance' && machine)
+      return [deployment.instanceRole(machine)].filter((r) => r !== undefined);
     if (kind === 'scheduler' && machine) {
       return deployment.scheduleRolesFor(deployment.machineArn(machine));
     }

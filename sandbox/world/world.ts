@@ -290,6 +290,11 @@ export class World {
     this.changed();
   }
 
+  /** SSM Parameter Store (the managed gateways' rendered configs). */
+  get parameters(): ParameterStore {
+    return this.context.parameters;
+  }
+
   /** The ARN of the canary function of a VPC. */
   canaryFunctionArn(vpcId: string): string {
     return canaryFunctionArn(vpcId);
