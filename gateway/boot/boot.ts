@@ -160,7 +160,15 @@ async function waitForRecord(
   let seen = 'no record';
   for (let poll = 0; poll < polls; poll++) {
     if (poll > 0) await deps.sleep(settings.pollSeconds);
-    const raw = await deps.aws.readGatewayConfig(settings.parameterName);
+    let raw: string | undefined;
+    try {
+      raw = await deps.aws.readGatewayConfig(settings.parameterName);
+    } catch (error) {
+      // A read that failed after the SDK's retries (throttled, unavailable) is tried again at the
+      // next poll; only the deadline abandons.
+      seen = `a failed read (${(error as Error).name})`;
+      continue;
+    }
     if (raw === undefined) continue;
     const record = parseRecord(raw);
     if (record.instanceId !== instanceId) {

@@ -302,3 +302,54 @@ describe('managedGateway config errors name the field and the fix', () => {
     expect(() => synthesize(writeTempConfig(config))).toThrow(/managedGateway\.subnetIds/);
   });
 });
+
+describe('two managed links', () => {
+  it("gives each instance role its own link's parameter, Elastic IP and group only, and one gateway-config for both", () => {
+    const config = JSON.parse(readFileSync(MANAGED_CONFIG, 'utf8'));
+    const second = structuredClone(config.links[0]);
+    second.name = 'home-to-east';
+    second.gateway.autoScalingGroupName = 'vpn-gateway-east';
+    second.gateway.elasticIpAllocationId = 'eipalloc-0b1c2d3e4f5a60718';
+    second.gateway.remoteCidrs = ['10.30.0.0/16'];
+    second.vpn = { ...second.vpn, region: 'eu-west-1', vpnConnectionIds: ['vpn-0b1c2d3e4f5a60718'] };
+    second.managedGateway.tunnelOutsideIpAddresses = ['203.0.113.30', '203.0.113.40'];
+    config.links.push(second);
+    const { template, stack } = synthesize(writeTempConfig(config));
+    template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 2);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: {
+          AutoScalingGroupName: ['vpn-gateway-home', 'vpn-gateway-east'],
+          LifecycleHookName: [MANAGED_GATEWAY_HOOK_NAME],
+        },
+      }),
+    });
+    for (const [name, other] of [
+      ['home-to-west', 'home-to-east'],
+      ['home-to-east', 'home-to-west'],
+    ] as const) {
+      const gateway = defined(stack.managedGateways.get(name), name);
+      const text = JSON.stringify(statementsOfRole(template, logicalId(gateway.instanceRole)));
+      expect(text).toContain(`parameter/vpn-guard/${name}/libreswan`);
+      expect(text).not.toContain(`/vpn-guard/${other}/`);
+      expect(text).not.toContain(other === 'home-to-east' ? 'vpn-gateway-east' : 'vpn-gateway-home');
+    }
+    const renderer = defined(stack.gatewayRenderer, 'gateway-config');
+    const statements = statementsOfRole(template, logicalId(renderer.function.role));
+    expect(statements.find((s) => s.Sid === 'DescribeVpnConnectionsInVpnRegions')?.Condition).toEqual({
+      StringEquals: { 'aws:RequestedRegion': ['us-west-2', 'eu-west-1'] },
+    });
+    expect(
+      resourcesOf(
+        defined(
+          statements.find((s) => s.Sid === 'WriteGatewayConfigs'),
+          'write',
+        ),
+      ),
+    ).toHaveLength(2);
+    const configFunctions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('^VPN Guard gateway-config') },
+    });
+    expect(Object.keys(configFunctions)).toHaveLength(1);
+  });
+});

@@ -125,6 +125,41 @@ describe('bootGateway', () => {
     expect(files.get('/etc/ipsec.conf')?.mode).toBe(0o644);
   });
 
+  it('keeps polling through a failed read, and abandons only at the deadline', async () => {
+    const { deps, calls } = world({ records: [rendered(SELF)] });
+    let reads = 0;
+    const read = deps.aws.readGatewayConfig;
+    const flaky: typeof deps = {
+      ...deps,
+      aws: {
+        ...deps.aws,
+        readGatewayConfig: async (name) => {
+          reads++;
+          if (reads === 1) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+          return read(name);
+        },
+      },
+    };
+    expect(await bootGateway(settings, flaky)).toMatchObject({ outcome: 'in-service' });
+    expect(reads).toBe(2);
+    expect(calls.at(-1)).toBe('CompleteLifecycleAction CONTINUE');
+
+    const { deps: down } = world({ records: [rendered(SELF)] });
+    const failing: typeof down = {
+      ...down,
+      aws: {
+        ...down.aws,
+        readGatewayConfig: async () => {
+          throw Object.assign(new Error('unavailable'), { name: 'InternalServerError' });
+        },
+      },
+    };
+    const result = await bootGateway(settings, failing);
+    expect(result.outcome === 'abandoned' && result.error).toMatch(
+      /last seen: a failed read \(InternalServerError\)/,
+    );
+  });
+
   it('abandons at once on a failed render, claiming nothing', async () => {
     const failed: GatewayConfigRecord = {
       version: 1,
