@@ -277,7 +277,7 @@ export class LibreswanGateway extends Construct {
     role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'CompleteOwnLaunchHook',
-        actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+        actions: ['autoscaling:CompleteLifecycleAction'],
         resources: [
           Arn.format(
             {

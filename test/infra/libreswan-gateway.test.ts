@@ -135,6 +135,7 @@ describe('managed gateway (config/example-managed-gateway.json)', () => {
       link.gateway.routeTableIds.map((rtb: string) => stackArn('ec2', `route-table/${rtb}`)),
     );
     expect(bySid('CompleteOwnLaunchHook')).toMatchObject({
+      Action: 'autoscaling:CompleteLifecycleAction',
       Resource: stackArn('autoscaling', 'autoScalingGroup:*:autoScalingGroupName/vpn-gateway-home'),
     });
     // Nothing reads other parameters or describes VPNs (their pre-shared keys), and no managed policy.
