@@ -19,7 +19,13 @@ export interface AwsOptions {
 
 export type CliCommand =
   | { readonly mode: 'help' }
-  | { readonly mode: 'local'; readonly scenario?: string; readonly json: boolean }
+  | {
+      readonly mode: 'local';
+      readonly scenario?: string;
+      readonly json: boolean;
+      /** The gateway's IPsec as a real pluto, AWS's endpoints as another (root, Libreswan). */
+      readonly realIke?: boolean;
+    }
   | {
       readonly mode: 'drill';
       readonly target: Target;
@@ -70,6 +76,7 @@ const OPTIONS = {
   history: { type: 'boolean' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
+  'real-ike': { type: 'boolean' },
   region: { type: 'string' },
   profile: { type: 'string' },
 } as const;
@@ -115,7 +122,15 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         `${deployedOnly.join(', ')} need${deployedOnly.length === 1 ? 's' : ''} a deployed stack: add --stack NAME (or --state-machine-arn ARN); without them the drill runs in the local sandbox`,
       );
     }
-    return { mode: 'local', ...(values.scenario === undefined ? {} : { scenario: values.scenario }), json };
+    return {
+      mode: 'local',
+      ...(values.scenario === undefined ? {} : { scenario: values.scenario }),
+      json,
+      ...(values['real-ike'] ? { realIke: true } : {}),
+    };
+  }
+  if (values['real-ike']) {
+    throw new UsageError('--real-ike is for the local sandbox drill; drop it to drill a deployed stack');
   }
   if (values.scenario !== undefined) {
     throw new UsageError(
@@ -226,6 +241,9 @@ Usage
 Local sandbox (no AWS account; the real state machine and handlers on a simulated AWS)
   --scenario FILE          a fault scenario (JSON) to inject; default: the built-in scenario
   --json                   print the summary as one JSON object
+  --real-ike               run the gateway's IPsec as a real Libreswan pluto in a network namespace,
+                           configured by the renderer, against another playing AWS's endpoints; the
+                           tunnels follow real IKE (root and Libreswan needed)
   Durations are simulated time, and the summary says so.
 
 Deployed stack (real AWS: the drill replaces the gateway instance unless --dry-run)

@@ -17,6 +17,7 @@ async function runLocal(command: Extract<CliCommand, { mode: 'local' }>, io: Cli
   const result = await local.runLocalDrill({
     ...(command.scenario === undefined ? {} : { scenario: command.scenario }),
     json: command.json,
+    ...(command.realIke ? { realIke: true } : {}),
     out: io.stdout,
     color: colorEnabled(io.stdout, io.env),
   });

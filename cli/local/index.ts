@@ -16,6 +16,8 @@ export interface LocalDrillOptions {
   readonly scenario?: string;
   /** Print only the summary, as one JSON object. */
   readonly json: boolean;
+  /** The gateway's IPsec as a real pluto against another playing AWS's endpoints (sandbox/ike). */
+  readonly realIke?: boolean;
   readonly out: NodeJS.WritableStream;
   readonly color: boolean;
 }
@@ -37,9 +39,17 @@ export async function runLocalDrill(
   const style = makeStyle(options.color && !options.json);
   const loaded = loadScenario(options.scenario ?? DEFAULT_SCENARIO);
   const write = (text: string) => options.out.write(text);
+  // Loaded only for --real-ike; it throws, saying why, when this machine cannot run real IKE.
+  const realIke = options.realIke ? await import('#sandbox/ike/real-ike.ts') : undefined;
+  realIke?.RealIkeTunnels.check();
+  const tunnelSource = realIke ? new realIke.RealIkeTunnels() : undefined;
   if (!options.json) {
     write(
-      `${style.bold(`VPN Guard local drill: ${loaded.scenario.name}`)} ${style.dim('(simulated AWS, simulated time, real TCP canary on loopback)')}\n`,
+      `${style.bold(`VPN Guard local drill: ${loaded.scenario.name}`)} ${style.dim(
+        tunnelSource
+          ? "(simulated AWS, simulated time, real TCP canary on loopback, real IKE: Libreswan pluto for the gateway and for AWS's endpoints in network namespaces)"
+          : '(simulated AWS, simulated time, real TCP canary on loopback)',
+      )}\n`,
     );
     write(`${wrap(loaded.scenario.description, 96, '  ')}\n\n`);
   }
@@ -56,6 +66,7 @@ export async function runLocalDrill(
   const ran = await runScenario(loaded, {
     ...(onEvent ? { onEvent } : {}),
     ...(onReady ? { onReady } : {}),
+    ...(tunnelSource ? { tunnelSource } : {}),
   });
   // The rung comes from the headline remediation's report (the sandbox's summary may not carry it).
   const headline = ran.remediations.find((r) => r.name === ran.summary.executionName);

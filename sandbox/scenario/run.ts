@@ -12,6 +12,7 @@ import type { Config } from '#shared/config.ts';
 import { failedStateOf, type RemediationReportView, remediationReportSchema } from '../../cli/summary.ts';
 import type { DrillSummary, RouteChange } from '../../cli/types.ts';
 import { realNow } from '../clock.ts';
+import type { TunnelStateSource } from '../ike/tunnel-source.ts';
 import type { HistoryEvent } from '../local-sfn.ts';
 import { GATEWAY_SERVICES } from '../world/calls.ts';
 import type { ExecutionRecord, ExecutionStatus } from '../world/sfn.ts';
@@ -71,6 +72,8 @@ export interface RunOptions {
   readonly onEvent?: (event: WorldEvent) => void;
   /** Called once the world is seeded, before simulated time starts. */
   readonly onReady?: (world: World) => void;
+  /** Real IKE decides the tunnels' state (the --real-ike drill). */
+  readonly tunnelSource?: TunnelStateSource;
 }
 
 /** When each link turned healthy or down (simulated epoch ms), for time-bounded expectations. */
@@ -103,6 +106,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunOptions = 
     config: loaded.config,
     ...(scenario.start ? { start: scenario.start } : {}),
     ...(scenario.timing ? { timing: scenario.timing } : {}),
+    ...(options.tunnelSource ? { tunnelSource: options.tunnelSource } : {}),
     onEvent: (event) => {
       options.onEvent?.(event);
       // After the change that emitted the event has been applied in full.

@@ -6,6 +6,7 @@
 import type { Config } from '#shared/config.ts';
 import type { SimClock, TimerHandle } from '../clock.ts';
 import type { IamAuthorizer } from '../iam/authorizer.ts';
+import type { TunnelStateSource } from '../ike/tunnel-source.ts';
 import type { AutoScalingModel } from './autoscaling.ts';
 import type { CallLog } from './calls.ts';
 import type { CloudWatchModel } from './cloudwatch.ts';
@@ -68,4 +69,6 @@ export interface WorldContext {
   fail(error: unknown): void;
   /** The world changed: re-derive tunnels and canary paths from the resources. */
   changed(): void;
+  /** When set, decides the tunnels' state instead of the model (the real-IKE drill). */
+  readonly tunnelSource?: TunnelStateSource;
 }

@@ -159,15 +159,20 @@ export class LinkModel {
     for (const [connection, id] of link.vpn.vpnConnectionIds.entries()) {
       const vpn = ec2.vpnConnections.get(id);
       if (!vpn) continue;
+      // With real IKE (the --real-ike drill) AWS's real endpoint says whether a tunnel is up, at once.
+      const real = this.world.tunnelSource?.tunnels(link, id, gateway?.instanceId, negotiates);
       for (const [index, tunnel] of vpn.tunnels.entries()) {
         const forced = state.forcedDown.has(`${connection}:${index + 1}`);
-        // A managed gateway negotiates a tunnel only with its current pre-shared key (managed-gateway.ts).
+        // A managed gateway negotiates a tunnel only with its current pre-shared key (managed-gateway.ts);
+        // with real IKE the real daemons decide that too.
         const authenticated =
           gateway === undefined ||
           (this.world.managedGateways?.authenticates(gateway.instanceId, vpn.vpnConnectionId, index) ?? true);
-        const desired = negotiates && authenticated && !forced && vpn.state === 'available' ? 'UP' : 'DOWN';
-        const delay =
-          desired === 'UP'
+        const up = real ? real[index] === 'UP' : negotiates && authenticated;
+        const desired = up && !forced && vpn.state === 'available' ? 'UP' : 'DOWN';
+        const delay = real
+          ? 0
+          : desired === 'UP'
             ? timing.tunnelUpSeconds +
               (connection * vpn.tunnels.length + index) * timing.tunnelUpStaggerSeconds
             : timing.tunnelDownSeconds;

@@ -33,6 +33,7 @@ import {
   type PreparedIam,
   prepareIam,
 } from '../iam/world-iam.ts';
+import type { TunnelStateSource } from '../ike/tunnel-source.ts';
 import { AlarmActions } from './alarm-actions.ts';
 import { AutoScalingModel } from './autoscaling.ts';
 import { WorldError } from './aws-errors.ts';
@@ -102,6 +103,8 @@ export interface WorldOptions {
    * grant (to prove a check can fail).
    */
   readonly iam?: IamOptions;
+  /** Real IKE decides the tunnels' state (`npm run drill -- --real-ike`, sandbox/ike/real-ike.ts). */
+  readonly tunnelSource?: TunnelStateSource;
 }
 
 let active: World | undefined;
@@ -201,6 +204,7 @@ export class World {
       guarded: (fire) => this.guarded(fire),
       fail: (error) => this.fail(error),
       changed: () => this.changed(),
+      ...(options.tunnelSource ? { tunnelSource: options.tunnelSource } : {}),
     };
     this.links = new LinkModel(this.context, hosts);
     this.lambdas = new Lambdas(this.context, this.links);
@@ -282,6 +286,7 @@ export class World {
       ),
     );
     await this.lambdas.load();
+    await this.options.tunnelSource?.attach(this.context);
     if (this.options.alarms !== false) {
       scheduleAlarmEvaluation(this.context, (transitions) => this.alarmActions.onTransitions(transitions));
     }
@@ -432,6 +437,7 @@ export class World {
     for (const restore of this.restores.reverse()) restore();
     this.restores.length = 0;
     await this.links.closeHosts();
+    await this.options.tunnelSource?.dispose();
     if (active === this) active = undefined;
   }
 }
