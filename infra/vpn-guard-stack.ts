@@ -5,11 +5,12 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import type { Config } from '#shared/config.ts';
+import { type Config, managedGatewayOf } from '#shared/config.ts';
 import { AlarmTopic } from './constructs/alarm-topic.ts';
 import { Canary, linksByCanaryVpc } from './constructs/canary.ts';
 import { GuardDashboard } from './constructs/guard-dashboard.ts';
 import { GuardFunction } from './constructs/guard-function.ts';
+import { GatewayRenderer, LibreswanGateway } from './constructs/libreswan-gateway.ts';
 import { LinkAlarms } from './constructs/link-alarms.ts';
 import { Monitor } from './constructs/monitor.ts';
 import { Remediation } from './constructs/remediation.ts';
@@ -30,6 +31,10 @@ export class VpnGuardStack extends Stack {
   readonly publishMetric: GuardFunction;
   readonly canaries: readonly Canary[];
   readonly linkAlarms: ReadonlyMap<string, LinkAlarms>;
+  /** The managed gateways, by link name (links with `managedGateway` enabled). */
+  readonly managedGateways: ReadonlyMap<string, LibreswanGateway>;
+  /** The gateway-config function and rule, when any link has a managed gateway. */
+  readonly gatewayRenderer: GatewayRenderer | undefined;
   readonly remediation: Remediation;
   readonly remediationWatch: RemediationWatch;
   readonly monitor: Monitor;
@@ -110,6 +115,22 @@ export class VpnGuardStack extends Stack {
       );
     }
     this.linkAlarms = linkAlarms;
+
+    // Links with a managed gateway: the stack builds their group (named by gateway.autoScalingGroupName).
+    const managedLinks = config.links.filter((link) => managedGatewayOf(link));
+    this.gatewayRenderer =
+      managedLinks.length > 0
+        ? new GatewayRenderer(this, 'GatewayConfig', { config, links: managedLinks })
+        : undefined;
+    const renderer = this.gatewayRenderer;
+    this.managedGateways = new Map(
+      renderer
+        ? managedLinks.map((link) => [
+            link.name,
+            new LibreswanGateway(this, `Link${pascalId(link.name)}Gateway`, { link, renderer }),
+          ])
+        : [],
+    );
 
     this.remediation = new Remediation(this, 'Remediation', {
       config,

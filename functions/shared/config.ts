@@ -116,6 +116,61 @@ const TargetSchema = z
   })
   .strict();
 
+/**
+ * A link's managed gateway (`links[].managedGateway`): when enabled, the stack builds the link's
+ * Auto Scaling group itself (named by `gateway.autoScalingGroupName`), with a launch template whose
+ * instances configure themselves at boot (docs/notes/managed-gw.md). Without it the link's group is
+ * the operator's own, as before.
+ */
+const ManagedGatewaySchema = z
+  .object({
+    /** Build the gateway (default true when the block is present). */
+    enabled: z.boolean().default(true),
+    /** An arm64 (Graviton) instance type: the AMI is Amazon Linux 2023 for arm64. */
+    instanceType: z
+      .string()
+      .regex(
+        /^(a1|[a-z]+[1-9]g[a-z]*)\.(nano|micro|small|medium|large|[1-9]?\d?xlarge|metal)$/,
+        'must be an arm64 (Graviton) instance type such as t4g.small or c7g.medium: the gateway runs Amazon Linux 2023 for arm64',
+      )
+      .default('t4g.small'),
+    /**
+     * Public subnets of the canary's VPC (a route to an internet gateway), ideally one per
+     * Availability Zone: the group may launch its one instance in any of them.
+     */
+    subnetIds: z
+      .array(resourceId('subnet'))
+      .min(1, 'must list at least one public subnet (with a route to an internet gateway) for the gateway'),
+    /** The VPC's CIDR block: the gateway forwards only between it and `gateway.remoteCidrs`. */
+    vpcCidr: cidr,
+    /**
+     * The outside IP addresses of the VPN connections' tunnels (two per connection, from
+     * `aws ec2 describe-vpn-connections --query 'VpnConnections[].VgwTelemetry[].OutsideIpAddress'`):
+     * the security group admits IKE, NAT-T and ESP from these only.
+     */
+    tunnelOutsideIpAddresses: z
+      .array(
+        z
+          .string()
+          .regex(
+            new RegExp(`^${ipv4}$`),
+            'must be an IPv4 address (a tunnel outside address from describe-vpn-connections)',
+          ),
+      )
+      .min(2, 'must list the two tunnel outside addresses of each VPN connection'),
+    /**
+     * How long the launch lifecycle hook holds a new instance in Pending:Wait before ABANDON
+     * (CloudFormation HeartbeatTimeout: 30-7200 s). Boot completes it sooner, when its tunnels are up.
+     */
+    lifecycleHookHeartbeatSeconds: z
+      .number()
+      .int('must be a whole number of seconds')
+      .min(30, 'must be at least 30 seconds (the Auto Scaling minimum)')
+      .max(7200, 'must be at most 7200 seconds (the Auto Scaling maximum)')
+      .default(600),
+  })
+  .strict();
+
 const LinkSchema = z
   .object({
     name: z
@@ -189,9 +244,11 @@ const LinkSchema = z
       .strict(),
     alarms: AlarmTuningSchema.optional(),
     remediation: z.object({ enabled: z.boolean() }).strict().optional(),
+    managedGateway: ManagedGatewaySchema.optional(),
   })
   .strict()
   .superRefine((link, ctx) => {
+    managedGatewayIssues(link, ctx);
     const tunnels = link.vpn.vpnConnectionIds.length * 2;
     if (link.vpn.minTunnelsUp > tunnels) {
       ctx.addIssue({
@@ -241,6 +298,58 @@ const DeploymentSchema = z
   })
   .strict()
   .default({ linkStacks: 0 });
+
+/** The managed gateway's checks that need the rest of the link. */
+function managedGatewayIssues(
+  link: {
+    readonly vpn: { readonly vpnConnectionIds: readonly string[] };
+    readonly gateway: { readonly remoteCidrs: readonly string[] };
+    readonly managedGateway?: { readonly tunnelOutsideIpAddresses: readonly string[] } | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const managed = link.managedGateway;
+  if (!managed) return;
+  // The renderer's limits (gateway/render): one connection's two tunnels, one security-association
+  // pair per tunnel (what AWS allows a policy-based gateway).
+  if (link.vpn.vpnConnectionIds.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['vpn', 'vpnConnectionIds'],
+      input: link.vpn.vpnConnectionIds,
+      message: `lists ${link.vpn.vpnConnectionIds.length} connections; a managed gateway serves exactly one VPN connection (split the link, or bring your own group)`,
+    });
+  }
+  if (link.gateway.remoteCidrs.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['gateway', 'remoteCidrs'],
+      input: link.gateway.remoteCidrs,
+      message: `lists ${link.gateway.remoteCidrs.length} CIDRs; a managed gateway's tunnels carry exactly one remote CIDR (AWS allows one security-association pair per tunnel for a policy-based gateway): list one covering block, or bring your own group`,
+    });
+  }
+  const expected = link.vpn.vpnConnectionIds.length * 2;
+  if (managed.tunnelOutsideIpAddresses.length !== expected) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['managedGateway', 'tunnelOutsideIpAddresses'],
+      input: managed.tunnelOutsideIpAddresses,
+      message: `lists ${managed.tunnelOutsideIpAddresses.length} addresses; list exactly ${expected} (two tunnels for each of the ${link.vpn.vpnConnectionIds.length} VPN connection(s) in vpn.vpnConnectionIds)`,
+    });
+  }
+  const seen = new Set<string>();
+  managed.tunnelOutsideIpAddresses.forEach((address, position) => {
+    if (seen.has(address)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['managedGateway', 'tunnelOutsideIpAddresses', position],
+        input: address,
+        message: 'is listed twice: every tunnel has its own outside address',
+      });
+    }
+    seen.add(address);
+  });
+}
 
 export const ConfigSchema = z
   .object({
@@ -331,6 +440,18 @@ export const ConfigSchema = z
     });
     for (const issue of sharedResourceIssues(config.links)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of deploymentLimitIssues(config.links)) ctx.addIssue({ code: 'custom', ...issue });
+    const deadlineSeconds = config.remediation.replacementTimeoutMinutes * 60;
+    config.links.forEach((link, index) => {
+      const heartbeat = link.managedGateway?.enabled ? link.managedGateway.lifecycleHookHeartbeatSeconds : 0;
+      if (heartbeat > deadlineSeconds) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['links', index, 'managedGateway', 'lifecycleHookHeartbeatSeconds'],
+          input: heartbeat,
+          message: `must be at most remediation.replacementTimeoutMinutes x 60 (${deadlineSeconds} s): Remediation refuses to wait on a hook longer than its replacement deadline; lower it or raise the deadline`,
+        });
+      }
+    });
   });
 
 /** One link's claim on a resource: the link, and the field below it that names the resource. */
@@ -506,3 +627,16 @@ export function remediationEnabledFor(config: Config, link: LinkConfig): boolean
 export function findLink(config: Config, name: string): LinkConfig | undefined {
   return config.links.find((link) => link.name === name);
 }
+
+/** The link's managed gateway when the stack builds it, else undefined (the group is the operator's). */
+export function managedGatewayOf(link: LinkConfig): NonNullable<LinkConfig['managedGateway']> | undefined {
+  return link.managedGateway?.enabled ? link.managedGateway : undefined;
+}
+
+/** The SSM parameter (SecureString) holding a managed gateway's rendered Libreswan config. */
+export function gatewayConfigParameterName(linkName: string): string {
+  return `/vpn-guard/${linkName}/libreswan`;
+}
+
+/** The launch lifecycle hook of a managed gateway's group. */
+export const MANAGED_GATEWAY_HOOK_NAME = 'vpn-guard-gateway-boot';

@@ -29,7 +29,8 @@ export type FunctionId =
   | 'start-remediation'
   | 'remediation-guard'
   | 'gateway'
-  | 'notify';
+  | 'notify'
+  | 'gateway-config';
 
 /** Subnets and security group of a function that runs inside a VPC (only the canary does). */
 export interface GuardFunctionVpcPlacement {

@@ -258,6 +258,9 @@ export class IamAuthorizer {
   private principalRoles(deployment: Deployment, principal: string): RolePrincipal[] {
     const [kind, machine] = principal.split(':') as [string, StateMachineId | undefined];
     if (kind === 'states' && machine) return [deployment.machineRole(machine)].filter((r) => r !== undefined);
+    // `instance:<link>`: a managed gateway's instance role.
+    if (kind === 'instance' && machine)
+      return [deployment.instanceRole(machine)].filter((r) => r !== undefined);
     if (kind === 'scheduler' && machine) {
       return deployment.scheduleRolesFor(deployment.machineArn(machine));
     }
@@ -281,6 +284,22 @@ export class IamAuthorizer {
   ): void {
     if (!this.options.enabled || !caller || caller.via === 'harness') return;
     const deployment = this.deployment();
+    if (caller.via === 'instance') {
+      // A managed gateway instance calls with its instance profile's role.
+      const role = deployment.instanceRole(caller.link ?? '');
+      if (!role)
+        throw new IamModelError(`IAM: the template deploys no instance role for link ${caller.link}`);
+      const instanceRow = COMMAND_ROWS[`${service}:${command}`];
+      if (!instanceRow) {
+        throw new IamModelError(
+          `the sandbox's IAM model has no row for ${service} ${command}: add one to sandbox/iam/requests.ts`,
+        );
+      }
+      const requests = instanceRow.requests(input ?? {}, { region, world: this.options.world });
+      const denial = this.firstDenial(role, caller.functionId, requests, region);
+      if (denial) throw this.denialError(service, denial);
+      return;
+    }
     const functionArn = (caller as { functionArn?: string }).functionArn;
     const candidates = functionArn ? [functionArn] : deployment.functionsWithId(caller.functionId);
     const [arn] = candidates;

@@ -116,6 +116,20 @@ export class Deployment {
     return id === undefined ? undefined : this.role(id);
   }
 
+  /**
+   * The instance role of a link's managed gateway (infra/constructs/libreswan-gateway.ts writes
+   * `VPN Guard gateway instance of link <name>:` into its description).
+   */
+  instanceRole(link: string): RolePrincipal | undefined {
+    const prefix = `VPN Guard gateway instance of link ${link}:`;
+    const found = Object.entries(this.resources).find(
+      ([, resource]) =>
+        resource.Type === 'AWS::IAM::Role' &&
+        String(resource.Properties?.Description ?? '').startsWith(prefix),
+    );
+    return found ? this.role(found[0]) : undefined;
+  }
+
   /** The world function ARNs the template deploys with this function id. */
   functionsWithId(functionId: string): string[] {
     return [...this.functionIds].filter(([, id]) => id === functionId).map(([arn]) => arn);

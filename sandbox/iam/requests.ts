@@ -115,6 +115,11 @@ const elasticIp = (call: RowCall, allocationId: string): ResourceSpec => ({
   arn: ec2Arn(call, `elastic-ip/${allocationId}`),
 });
 
+const parameter = (call: RowCall, name: string | undefined): ResourceSpec => {
+  const value = String(name ?? '');
+  return { type: 'parameter', arn: arn(call, 'ssm', `parameter${value.startsWith('/') ? '' : '/'}${value}`) };
+};
+
 const vpnConnection = (call: RowCall, vpnConnectionId: string): ResourceSpec => ({
   type: 'vpn-connection',
   arn: ec2Arn(call, `vpn-connection/${vpnConnectionId}`),
@@ -270,6 +275,15 @@ export const COMMAND_ROWS: Readonly<Record<string, CommandRow>> = {
   // SSM ------------------------------------------------------------------------------------------
   'ssm:DescribeInstanceInformation': wildcard('ssm:DescribeInstanceInformation'),
   'ssm:GetCommandInvocation': wildcard('ssm:GetCommandInvocation'),
+  // A parameter's ARN joins `parameter` and its name; a hierarchical name brings its own "/".
+  'ssm:PutParameter': {
+    actions: ['ssm:PutParameter'],
+    requests: (i, call) => [{ action: 'ssm:PutParameter', resources: [parameter(call, i.Name)] }],
+  },
+  'ssm:GetParameter': {
+    actions: ['ssm:GetParameter'],
+    requests: (i, call) => [{ action: 'ssm:GetParameter', resources: [parameter(call, i.Name)] }],
+  },
   'ssm:SendCommand': {
     actions: ['ssm:SendCommand'],
     requests: (i, call) => {

@@ -200,6 +200,15 @@ const validation = (message: string) => awsError('autoscaling', 'ValidationError
 
 export class AutoScalingModel {
   readonly groups = new Map<string, GroupRecord>();
+  /**
+   * Told of every instance the group launches (after the seeded one), with its launch hook's wait
+   * when it has one: the managed gateway's instances boot from here (managed-gateway.ts).
+   */
+  launchListener?: (launch: {
+    groupName: string;
+    instanceId: string;
+    hook?: { name: string; token: string };
+  }) => void;
 
   constructor(
     private readonly ec2: Ec2Model,
@@ -511,6 +520,11 @@ export class AutoScalingModel {
         globalDeadline: this.scheduler.now() + Math.min(48 * 3600, 100 * hook.heartbeatSeconds) * 1000,
         timer: this.heartbeatTimer(group, member, hook),
       };
+      this.launchListener?.({
+        groupName: group.name,
+        instanceId: instance.instanceId,
+        hook: { name: hook.name, token: member.hook.token },
+      });
       if (hook.completedByBoot) {
         this.scheduler.after(bootSeconds, `instance ${instance.instanceId} completes ${hook.name}`, () => {
           if (member.lifecycleState === 'Pending:Wait') this.completeAction(group, member, 'CONTINUE');
@@ -518,6 +532,7 @@ export class AutoScalingModel {
       }
       return;
     }
+    this.launchListener?.({ groupName: group.name, instanceId: instance.instanceId });
     this.scheduler.after(bootSeconds, `instance ${instance.instanceId} InService`, () => {
       if (member.lifecycleState !== 'Pending') return;
       this.inService(member);

@@ -18,8 +18,10 @@ export interface CallerContext {
   readonly machine?: 'monitor' | 'remediation';
   /** The state that invoked the function. */
   readonly state?: string;
-  /** How it was invoked. */
-  readonly via: 'sfn' | 'eventbridge' | 'harness';
+  /** How it was invoked (`instance`: a managed gateway's boot program, with its instance role). */
+  readonly via: 'sfn' | 'eventbridge' | 'harness' | 'instance';
+  /** The link of a managed gateway instance (`via: 'instance'`). */
+  readonly link?: string;
 }
 
 export const callerContext = new AsyncLocalStorage<CallerContext>();
@@ -51,6 +53,7 @@ export const MUTATING_COMMANDS: ReadonlySet<string> = new Set([
   'CreateRoute',
   'TerminateInstanceInAutoScalingGroup',
   'CompleteLifecycleAction',
+  'PutParameter',
   'RecordLifecycleActionHeartbeat',
   'SendCommand',
   'PutMetricData',

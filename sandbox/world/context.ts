@@ -13,6 +13,7 @@ import type { CloudWatchModel } from './cloudwatch.ts';
 import type { DynamoDbModel } from './dynamodb.ts';
 import type { Ec2Model } from './ec2.ts';
 import type { IdFactory } from './ids.ts';
+import type { ManagedGatewayModel, ParameterStore } from './managed-gateway.ts';
 import type { WorldTiming } from './settings.ts';
 import type { SfnModel } from './sfn.ts';
 import type { SnsModel } from './sns.ts';
@@ -52,6 +53,10 @@ export interface WorldContext {
   readonly sns: SnsModel;
   readonly sfn: SfnModel;
   readonly ssm: SsmModel;
+  /** SSM Parameter Store (the managed gateway's rendered configs). */
+  readonly parameters: ParameterStore;
+  /** The managed gateways (set once built). */
+  managedGateways?: ManagedGatewayModel;
   /** IAM: authorizes the handlers' calls and the services' deliveries against the deployed policies. */
   readonly iam: IamAuthorizer;
   /** Records a {@link WorldEvent} now. */

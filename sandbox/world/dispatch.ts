@@ -117,6 +117,10 @@ export class AwsDispatcher {
         return ssm.sendCommand(region, i);
       case 'ssm:GetCommandInvocation':
         return ssm.getCommandInvocation(region, i);
+      case 'ssm:PutParameter':
+        return this.world.parameters.putParameter(region, i);
+      case 'ssm:GetParameter':
+        return this.world.parameters.getParameter(region, i);
       case 'cloudwatch:PutMetricData':
         home();
         cloudwatch.putMetricData(i);

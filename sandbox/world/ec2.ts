@@ -110,6 +110,8 @@ export interface EniRecord {
   readonly deleteOnTermination: boolean;
   sourceDestCheck: boolean;
   deleted: boolean;
+  /** Tags from the launch template (a managed gateway's `vpn-guard:link`), absent otherwise. */
+  tags?: Record<string, string>;
 }
 
 export interface AddressRecord {
@@ -433,6 +435,25 @@ export class Ec2Model {
 
   // API ----------------------------------------------------------------------------------------
 
+  /**
+   * The configuration DescribeVpnConnections shows of a connection: its tunnels' options (with the
+   * pre-shared keys) and `CustomerGatewayConfiguration`, where the world models them (managed
+   * gateways, managed-gateway.ts); otherwise the options alone.
+   */
+  vpnConfiguration?: (
+    connection: VpnConnectionRecord,
+  ) => { CustomerGatewayConfiguration: string; TunnelOptions: object[] } | undefined;
+
+  private configurationOf(connection: VpnConnectionRecord) {
+    const view = this.vpnConfiguration?.(connection);
+    return view
+      ? {
+          CustomerGatewayConfiguration: view.CustomerGatewayConfiguration,
+          Options: { StaticRoutesOnly: true, TunnelOptions: view.TunnelOptions },
+        }
+      : { Options: { StaticRoutesOnly: true } };
+  }
+
   describeVpnConnections(
     region: string,
     input: DescribeVpnConnectionsCommandInput,
@@ -460,7 +481,7 @@ export class Ec2Model {
         Category: 'VPN',
         CustomerGatewayId: c.customerGatewayId,
         VpnGatewayId: c.vpnGatewayId,
-        Options: { StaticRoutesOnly: true },
+        ...this.configurationOf(c),
         VgwTelemetry: c.tunnels.map((t) => ({
           OutsideIpAddress: t.outsideIp,
           Status: t.status,

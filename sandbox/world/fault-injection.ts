@@ -295,6 +295,25 @@ export class FaultInjector {
         this.endAfter(fault, `${fault.kind} of ${fault.link} ends`, end);
         break;
       }
+      case 'vpn-psk-rotated': {
+        const cfg = this.links.config(fault.link);
+        const managed = this.world.managedGateways;
+        if (!managed?.managedLinks().some((l) => l.name === cfg.name)) {
+          throw new WorldError(`vpn-psk-rotated: link ${fault.link} has no managed gateway (managedGateway)`);
+        }
+        managed.rotateKeys(cfg, fault.connection ?? 0, fault.tunnel);
+        break;
+      }
+      case 'gateway-boot-fails': {
+        const managed = this.world.managedGateways;
+        if (!managed?.managedLinks().some((l) => l.name === fault.link)) {
+          throw new WorldError(
+            `gateway-boot-fails: link ${fault.link} has no managed gateway (managedGateway)`,
+          );
+        }
+        managed.failNextBoots(fault.link, fault.launches ?? 1);
+        break;
+      }
       case 'eip-held-outside': {
         // Someone associates the Elastic IP with an instance of the VPC that is not in the group
         // (AssociateAddress reassociates by default, aws-facts 5).

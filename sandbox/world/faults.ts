@@ -265,6 +265,25 @@ export const FaultSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('eip-held-outside'), link }).strict(),
   z
     .object({
+      /** AWS gets a new pre-shared key for a managed link's tunnel(s) (ModifyVpnTunnelOptions). */
+      type: z.literal('vpn-psk-rotated'),
+      link,
+      connection: z.number().int().nonnegative().optional(),
+      /** One tunnel (default both). */
+      tunnel: z.union([z.literal(1), z.literal(2)]).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      /** A managed link's next launches cannot install their packages: user data abandons them. */
+      type: z.literal('gateway-boot-fails'),
+      link,
+      /** How many launches (default 1). */
+      launches: z.number().int().positive().optional(),
+    })
+    .strict(),
+  z
+    .object({
       type: z.literal('tunnel-maintenance'),
       link,
       connection: z.number().int().nonnegative().optional(),

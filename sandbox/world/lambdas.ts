@@ -22,6 +22,7 @@ const FUNCTION_IDS = [
   'remediation-guard',
   'gateway',
   'notify',
+  'gateway-config',
 ] as const;
 type FunctionId = (typeof FUNCTION_IDS)[number] | 'ping-canary';
 
@@ -226,15 +227,17 @@ async function loadHandlerModules(): Promise<
     createCanaryHandler: (env: NodeJS.ProcessEnv) => unknown;
   }
 > {
-  const [checkTunnel, publishMetric, startRemediation, guard, gateway, notify, canary] = await Promise.all([
-    import('#functions/check-tunnel/handler.ts'),
-    import('#functions/publish-metric/handler.ts'),
-    import('#functions/start-remediation/handler.ts'),
-    import('#functions/remediation-guard/handler.ts'),
-    import('#functions/gateway/handler.ts'),
-    import('#functions/notify/handler.ts'),
-    import('#functions/ping-canary/handler.ts'),
-  ]);
+  const [checkTunnel, publishMetric, startRemediation, guard, gateway, notify, canary, gatewayConfig] =
+    await Promise.all([
+      import('#functions/check-tunnel/handler.ts'),
+      import('#functions/publish-metric/handler.ts'),
+      import('#functions/start-remediation/handler.ts'),
+      import('#functions/remediation-guard/handler.ts'),
+      import('#functions/gateway/handler.ts'),
+      import('#functions/notify/handler.ts'),
+      import('#functions/ping-canary/handler.ts'),
+      import('#functions/gateway-config/handler.ts'),
+    ]);
   return {
     'check-tunnel': checkTunnel.handler as Handler,
     'publish-metric': publishMetric.handler as Handler,
@@ -242,6 +245,7 @@ async function loadHandlerModules(): Promise<
     'remediation-guard': guard.handler as Handler,
     gateway: gateway.handler as Handler,
     notify: notify.handler as Handler,
+    'gateway-config': gatewayConfig.handler as Handler,
     createCanaryHandler: canary.createCanaryHandler,
   };
 }

@@ -163,7 +163,12 @@ export class LinkModel {
       const real = this.world.tunnelSource?.tunnels(link, id, gateway?.instanceId, negotiates);
       for (const [index, tunnel] of vpn.tunnels.entries()) {
         const forced = state.forcedDown.has(`${connection}:${index + 1}`);
-        const up = real ? real[index] === 'UP' : negotiates;
+        // A managed gateway negotiates a tunnel only with its current pre-shared key (managed-gateway.ts);
+        // with real IKE the real daemons decide that too.
+        const authenticated =
+          gateway === undefined ||
+          (this.world.managedGateways?.authenticates(gateway.instanceId, vpn.vpnConnectionId, index) ?? true);
+        const up = real ? real[index] === 'UP' : negotiates && authenticated;
         const desired = up && !forced && vpn.state === 'available' ? 'UP' : 'DOWN';
         const delay = real
           ? 0

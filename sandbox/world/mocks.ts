@@ -49,6 +49,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
+  GetParameterCommand,
+  PutParameterCommand,
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -131,6 +133,8 @@ const MODELLED: Record<
       ['DescribeInstanceInformation', DescribeInstanceInformationCommand],
       ['SendCommand', SendCommandCommand],
       ['GetCommandInvocation', GetCommandInvocationCommand],
+      ['PutParameter', PutParameterCommand],
+      ['GetParameter', GetParameterCommand],
     ],
   },
 };

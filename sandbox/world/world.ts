@@ -49,6 +49,7 @@ import type { Fault } from './faults.ts';
 import { IdFactory } from './ids.ts';
 import { canaryFunctionArn, installHandlerEnvironment, Lambdas } from './lambdas.ts';
 import { LinkModel, type LinkStatus } from './link-model.ts';
+import { ManagedGatewayModel, ParameterStore } from './managed-gateway.ts';
 import { installClientMocks } from './mocks.ts';
 import type { RemoteHost } from './remote-hosts.ts';
 import { MonitorSchedule, scheduleAlarmEvaluation, scheduleTtlSweep } from './schedules.ts';
@@ -133,6 +134,8 @@ export class World {
   private readonly context: WorldContext;
   private readonly links: LinkModel;
   private readonly lambdas: Lambdas;
+  /** The managed gateways of the config (links with `managedGateway` enabled). */
+  readonly managedGateways: ManagedGatewayModel;
   private readonly executions: Executions;
   private readonly monitor: MonitorSchedule;
   private readonly alarmActions: AlarmActions;
@@ -194,6 +197,7 @@ export class World {
       sns: this.sns,
       sfn: this.sfn,
       ssm: this.ssm,
+      parameters: new ParameterStore(now),
       iam: this.iam,
       emit: (kind, message, link) => this.emit(kind, message, link),
       after: (seconds, label, fire) => this.after(seconds, label, fire),
@@ -204,6 +208,10 @@ export class World {
     };
     this.links = new LinkModel(this.context, hosts);
     this.lambdas = new Lambdas(this.context, this.links);
+    this.managedGateways = new ManagedGatewayModel(this.context, this.lambdas);
+    this.context.managedGateways = this.managedGateways;
+    this.ec2.vpnConfiguration = (connection) => this.managedGateways.configurationOf(connection);
+    this.asg.launchListener = (launch) => this.managedGateways.onLaunch(launch);
     this.executions = new Executions(this.context, this.lambdas);
     this.monitor = new MonitorSchedule(this.context, this.executions);
     this.alarmActions = new AlarmActions(this.context, this.links, this.lambdas);
@@ -233,6 +241,7 @@ export class World {
       active = world;
       try {
         seedWorld(world.context, world.links, options.historyMinutes ?? 10);
+        world.managedGateways.seed();
         world.sns.subscribeFromConfig(TOPIC_ARN, config);
         world.seedStackAlarms();
         // Bind the template to the seeded world now, so a template or revocation it cannot bind fails here.
@@ -284,6 +293,11 @@ export class World {
     scheduleTtlSweep(this.context);
     if (this.options.monitor !== false) this.monitor.start();
     this.changed();
+  }
+
+  /** SSM Parameter Store (the managed gateways' rendered configs). */
+  get parameters(): ParameterStore {
+    return this.context.parameters;
   }
 
   /** The ARN of the canary function of a VPC. */
