@@ -1,7 +1,7 @@
 /** PutMetricData, in as few calls as the API allows. */
 import { type CloudWatchClient, PutMetricDataCommand, type StandardUnit } from '@aws-sdk/client-cloudwatch';
-import { LINK_DIMENSION } from '#infra/alarm-specs.ts';
 import { MetricPublishError, rethrowAs } from '#shared/errors.ts';
+import { LINK_DIMENSION } from '#shared/metric-names.ts';
 import { batches, type Datum } from './datums.ts';
 
 /** Publishes `datums` under `namespace`; returns the number of calls made. Any failed call throws. */

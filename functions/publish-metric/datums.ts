@@ -7,8 +7,8 @@
 
 import type { LinkTunnels, TunnelCheckResult } from '#functions/check-tunnel/types.ts';
 import type { CanaryResult, LinkCanaryReport } from '#functions/ping-canary/types.ts';
-import { METRICS } from '#infra/alarm-specs.ts';
 import type { LinkConfig } from '#shared/config.ts';
+import { METRICS } from '#shared/metric-names.ts';
 
 export type MetricUnit = 'Count' | 'Milliseconds' | 'Percent' | 'Seconds';
 
