@@ -5,7 +5,7 @@
 
 import { type LinkAlarm, linkAlarmName } from '#shared/alarm-names.ts';
 import { alarmTuningFor, type Config, type LinkConfig } from '#shared/config.ts';
-import { LINK_DIMENSION, METRICS } from '#shared/metric-names.ts';
+import { LINK_DIMENSION, METRICS, metricDimensionsFor } from '#shared/metric-names.ts';
 
 export type Statistic = 'Minimum' | 'Maximum' | 'Average' | 'Sum' | 'SampleCount';
 export type Comparison =
@@ -102,8 +102,10 @@ export function linkAlarmSpecs(
       ...common,
       alarm: 'MonitorSilent',
       alarmName: name('MonitorSilent'),
-      description: `No tunnel-check datapoints for link ${link.name}: the monitor itself is not running. Missing data is breaching so a dead monitor raises an alarm.`,
+      description: `No tunnel-check datapoints for link ${link.name} (its VPN Region ${link.vpn.region}): the monitor itself is not running. Missing data is breaching so a dead monitor raises an alarm.`,
       metricName: METRICS.tunnelCheckSuccess,
+      // The tunnel collection is published per VPN Region (metric-names.ts), not per link.
+      dimensions: metricDimensionsFor(METRICS.tunnelCheckSuccess, link),
       statistic: 'SampleCount',
       comparison: 'LessThanThreshold',
       threshold: 1,
