@@ -78,6 +78,15 @@ export class Monitor extends Construct {
         ...props.canaries.map((canary) => canary.fn),
       ]),
     );
+    if (config.monitor.executionLogLevel !== 'ALL') {
+      acknowledge(
+        this.stateMachine,
+        'AwsSolutions-SF1',
+        'The Monitor runs every minute and its EXPRESS logs are billed per byte: it logs ERROR (every ' +
+          'failed tick, state and cause, with its data) by default; monitor.executionLogLevel "ALL" ' +
+          'logs every state of every tick when debugging.',
+      );
+    }
     for (const reason of stateMachineWildcardReasons) {
       acknowledge(this.stateMachine.role, iam5('Resource', '*'), reason);
     }
