@@ -188,6 +188,7 @@ describe('start-remediation', () => {
     const role = stack.remediation.startRemediation.role;
     expect(actionSet(role)).toEqual([
       'cloudwatch:DescribeAlarms',
+      'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',

@@ -5,7 +5,12 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DescribeVpnConnectionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -182,6 +187,7 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     sfn.reset();
     dynamo.reset();
     dynamo.on(GetItemCommand).resolves({});
+    dynamo.on(BatchGetItemCommand).resolves({ Responses: {} });
     dynamo.on(PutItemCommand).resolves({});
     written = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
