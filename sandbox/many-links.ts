@@ -16,6 +16,8 @@ export interface ManyLinksOptions {
 }
 
 const hex17 = (n: number) => n.toString(16).padStart(17, '0');
+/** A 17-digit id whose first 8 digits differ (the world derives a VPC's subnet from them). */
+const vpcHex = (n: number) => `${n.toString(16).padStart(8, '0')}0a1b2c3d4`;
 
 /** `base` (a raw config, e.g. config/example.json) with `count` links built from its first link. */
 export function manyLinksConfig(
@@ -40,7 +42,8 @@ export function manyLinksConfig(
         ...template.gateway,
         autoScalingGroupName: `vpn-gateway-${i}`,
         elasticIpAllocationId: `eipalloc-${hex17(i + 1)}`,
-        routeTableIds: [`rtb-${hex17(i + 1)}`],
+        // The links of one VPC share its route table (the canary subnet's): each owns its CIDR's route.
+        routeTableIds: [`rtb-${vpcHex(vpc + 1)}`],
         remoteCidrs: [`10.${64 + Math.floor(i / 256)}.${i % 256}.0/24`],
       },
       vpn: {
@@ -50,8 +53,8 @@ export function manyLinksConfig(
       },
       canary: {
         ...template.canary,
-        vpcId: `vpc-${hex17(vpc + 1)}`,
-        subnetIds: [`subnet-${hex17(vpc + 1)}`],
+        vpcId: `vpc-${vpcHex(vpc + 1)}`,
+        subnetIds: [`subnet-${vpcHex(vpc + 1)}`],
       },
     };
   });
