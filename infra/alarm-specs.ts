@@ -5,6 +5,7 @@
 
 import { type LinkAlarm, linkAlarmName } from '#shared/alarm-names.ts';
 import { alarmTuningFor, type Config, type LinkConfig } from '#shared/config.ts';
+import { LINK_DIMENSION, METRICS, metricDimensionsFor } from '#shared/metric-names.ts';
 
 export type Statistic = 'Minimum' | 'Maximum' | 'Average' | 'Sum' | 'SampleCount';
 export type Comparison =
@@ -14,21 +15,16 @@ export type Comparison =
   | 'GreaterThanOrEqualToThreshold';
 export type MissingData = 'breaching' | 'notBreaching' | 'ignore' | 'missing';
 
-/** The metric names of the design's metric contract (namespace from config, dimension `Link`). */
-export const METRICS = {
-  tunnelsUp: 'TunnelsUp',
-  tunnelCheckSuccess: 'TunnelCheckSuccess',
-  tunnelCheckLatency: 'TunnelCheckLatency',
-  canarySuccess: 'CanarySuccess',
-  canaryLatency: 'CanaryLatency',
-  canaryLoss: 'CanaryLoss',
-  remediationStarted: 'RemediationStarted',
-  remediationSucceeded: 'RemediationSucceeded',
-  remediationFailed: 'RemediationFailed',
-  timeToRecover: 'TimeToRecover',
-} as const;
-
-export const LINK_DIMENSION = 'Link';
+// The metric contract lives in functions/shared/metric-names.ts (shared by the publishers, the
+// stack and the sandbox); re-exported here for the modules that have always imported it from here.
+export {
+  CANARY_VPC_DIMENSION,
+  LINK_DIMENSION,
+  METRIC_DIMENSION,
+  METRICS,
+  type MetricName,
+  VPN_REGION_DIMENSION,
+} from '#shared/metric-names.ts';
 
 export interface MetricAlarmSpec {
   readonly alarm: Exclude<LinkAlarm, 'Unhealthy'>;
@@ -106,8 +102,10 @@ export function linkAlarmSpecs(
       ...common,
       alarm: 'MonitorSilent',
       alarmName: name('MonitorSilent'),
-      description: `No tunnel-check datapoints for link ${link.name}: the monitor itself is not running. Missing data is breaching so a dead monitor raises an alarm.`,
+      description: `No tunnel-check datapoints for link ${link.name} (its VPN Region ${link.vpn.region}): the monitor itself is not running. Missing data is breaching so a dead monitor raises an alarm.`,
       metricName: METRICS.tunnelCheckSuccess,
+      // The tunnel collection is published per VPN Region (metric-names.ts), not per link.
+      dimensions: metricDimensionsFor(METRICS.tunnelCheckSuccess, link),
       statistic: 'SampleCount',
       comparison: 'LessThanThreshold',
       threshold: 1,

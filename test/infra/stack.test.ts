@@ -2,6 +2,7 @@
  * The stack synthesized from the shipped example config: what each resource is configured to do.
  * (Least privilege, cdk-nag, config errors and the ASL have their own files.)
  */
+import { readFileSync } from 'node:fs';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compositeRule, linkAlarmSpecs } from '#infra/alarm-specs.ts';
@@ -9,7 +10,7 @@ import { loadConfig } from '#infra/load-config.ts';
 import { remediationTimeoutSeconds } from '#infra/state-machine-definition.ts';
 import type { VpnGuardStack } from '#infra/vpn-guard-stack.ts';
 import { linkAlarmName } from '#shared/alarm-names.ts';
-import { arnOf, defined, EXAMPLE_CONFIG, logicalId, synthesize } from './support.ts';
+import { arnOf, defined, EXAMPLE_CONFIG, logicalId, synthesize, writeTempConfig } from './support.ts';
 
 interface TaskState {
   readonly Type: string;
@@ -42,11 +43,11 @@ beforeAll(() => {
 });
 
 describe('Monitor', () => {
-  it('is an EXPRESS state machine logging ALL events with execution data, traced, its ARNs substituted', () => {
+  it('is an EXPRESS state machine logging ERROR events with execution data by default, traced, its ARNs substituted', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'EXPRESS',
       LoggingConfiguration: {
-        Level: 'ALL',
+        Level: 'ERROR',
         IncludeExecutionData: true,
         Destinations: [
           { CloudWatchLogsLogGroup: { LogGroupArn: arnOf(stack.monitor.node.findChild('LogGroup')) } },
@@ -310,9 +311,11 @@ describe('link alarms', () => {
     });
   });
 
-  it('MonitorSilent: no TunnelCheckSuccess sample at all is breaching, so a dead monitor raises an alarm', () => {
+  it('MonitorSilent: no TunnelCheckSuccess sample at all for the link’s VPN Region is breaching, so a dead monitor raises an alarm', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...common(),
+      // The tunnel collection is published per VPN Region (one call each), not per link.
+      Dimensions: [{ Name: 'VpnRegion', Value: link.vpn.region }],
       AlarmName: linkAlarmName('VpnGuard', link.name, 'MonitorSilent'),
       MetricName: 'TunnelCheckSuccess',
       Statistic: 'SampleCount',
@@ -431,6 +434,21 @@ describe('alarm topic', () => {
   });
 });
 
+describe('Monitor logging option', () => {
+  it('logs ALL events of every tick when monitor.executionLogLevel is ALL (for debugging)', () => {
+    // Prepare
+    const raw = JSON.parse(readFileSync(EXAMPLE_CONFIG, 'utf8'));
+    const path = writeTempConfig({ ...raw, monitor: { executionLogLevel: 'ALL' } });
+    // Act
+    const { template: all } = synthesize(path);
+    // Assess
+    all.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'EXPRESS',
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+  });
+});
+
 describe('Remediation', () => {
   it('is a STANDARD state machine whose top-level TimeoutSeconds is (replacement + verify + 20) minutes', () => {
     const machine = template.findResources('AWS::StepFunctions::StateMachine', {
@@ -512,6 +530,10 @@ describe('dashboard and outputs', () => {
       'CanaryLatency',
       'CanaryLoss',
       'TunnelCheckSuccess',
+      // The collections' success on the link's row: its VPN Region's and its canary VPC's.
+      `\\"VpnRegion\\",\\"${link.vpn.region}\\"`,
+      'CanaryCheckSuccess',
+      `\\"CanaryVpc\\",\\"${link.canary.vpcId}\\"`,
       '\\"value\\":200',
       'latencyThresholdMs',
       '\\"type\\":\\"alarm\\"',
