@@ -7,14 +7,14 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import type { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { type PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Config } from '#shared/config.ts';
-import { BUNDLED_CONFIG_GLOBAL } from '#shared/runtime-config.ts';
 import { EnvironmentTooLargeError } from '../errors.ts';
-import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, runtimeConfigJson } from '../load-config.ts';
+import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../load-config.ts';
 import { acknowledge, iam5 } from '../nag.ts';
+import { GUARD_NODE_OPTIONS, guardBundling } from './bundling.ts';
 import { LOG_GROUP_REMOVAL_POLICY } from './log-groups.ts';
 
 /** The function folders under functions/ (each has a handler.ts exporting `handler`). */
@@ -69,7 +69,7 @@ export class GuardFunction extends Construct {
   constructor(scope: Construct, id: string, props: GuardFunctionProps) {
     super(scope, id);
     const environment: Record<string, string> = {
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: GUARD_NODE_OPTIONS,
       POWERTOOLS_SERVICE_NAME: 'vpn-guard',
       ...props.environment,
     };
@@ -98,7 +98,8 @@ export class GuardFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
-      tracing: Tracing.ACTIVE,
+      // X-Ray only when the config asks for it (tracing.enabled, off by default: traces are billed).
+      tracing: props.config.tracing.enabled ? Tracing.ACTIVE : Tracing.DISABLED,
       role: this.role,
       logGroup: this.logGroup,
       environment,
@@ -107,32 +108,15 @@ export class GuardFunction extends Construct {
         vpcSubnets: { subnets: [...placement.subnets] },
         securityGroups: [placement.securityGroup],
       }),
-      bundling: {
-        format: OutputFormat.ESM,
-        // The config goes into the code, not the environment (4 KB cap): esbuild replaces the global
-        // with this expression, so it must be JSON source text (a string literal holding the JSON).
-        // A config change changes the bundle, hence the asset hash, so CDK redeploys the code.
-        define: { [BUNDLED_CONFIG_GLOBAL]: JSON.stringify(runtimeConfigJson(props.config)) },
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        // ESM output: some dependencies still call require() (CommonJS), so give them one.
-        banner:
-          "import { createRequire as __vpnGuardCreateRequire } from 'node:module'; const require = __vpnGuardCreateRequire(import.meta.url);",
-        // Bundle the AWS SDK too: the code runs with the exact SDK version the tests ran against.
-        externalModules: [],
-        minify: true,
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        forceDockerBundling: false,
-        logLevel: LogLevel.ERROR,
-      },
+      bundling: guardBundling(props.config),
     });
-    acknowledge(
-      this.role,
-      iam5('Resource', '*'),
-      'xray:PutTraceSegments and xray:PutTelemetryRecords (added by CDK for active tracing) support no resource-level permissions.',
-    );
+    if (props.config.tracing.enabled) {
+      acknowledge(
+        this.role,
+        iam5('Resource', '*'),
+        'xray:PutTraceSegments and xray:PutTelemetryRecords (added by CDK for active tracing) support no resource-level permissions.',
+      );
+    }
   }
 
   /** The function's ARN (unqualified). */

@@ -19,6 +19,7 @@ import type { Canary } from './canary.ts';
 import type { GuardFunction } from './guard-function.ts';
 import { stateMachineLogGroupProps } from './log-groups.ts';
 import { invokeStatement, stateMachineWildcardReasons } from './state-machine-grants.ts';
+import { stateMachineTracing } from './tracing.ts';
 
 export interface MonitorProps {
   readonly config: Config;
@@ -63,7 +64,7 @@ export class Monitor extends Construct {
       definitionSubstitutions: substitutions,
       // EXPRESS keeps no execution history: the logs are the history.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
+      tracingEnabled: stateMachineTracing(config, this),
     });
     this.stateMachine.addToRolePolicy(
       invokeStatement([
