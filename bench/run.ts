@@ -158,7 +158,8 @@ async function main(): Promise<void> {
   const log = (line: string) => (json ? process.stderr.write(`${line}\n`) : console.log(line));
   const context: BenchContext = { runs, progress: (line) => process.stderr.write(`… ${line}\n`) };
   const host = machine();
-  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  const args = process.argv.slice(2).join(' ');
+  const command = args ? `npm run bench -- ${args}` : 'npm run bench';
   if (!json) {
     console.log(`# VPN Guard bench: ${command}`);
     console.log(
