@@ -11,31 +11,7 @@
  * (simulated time stands still while a handler runs); in AWS the tick's collection adds a few seconds.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_TIMING, World } from '#sandbox/world/world.ts';
-
-/** The sandbox timings that shape detection, with what they stand for (sandbox/README.md). */
-export const DETECTION_TIMINGS: readonly { timing: string; seconds: number; source: string }[] = [
-  {
-    timing: 'tickOffsetSeconds',
-    seconds: DEFAULT_TIMING.tickOffsetSeconds,
-    source: 'EventBridge Scheduler rate(1 minute): the Monitor starts once a minute (config.schedule)',
-  },
-  {
-    timing: 'tunnelDownSeconds',
-    seconds: DEFAULT_TIMING.tunnelDownSeconds,
-    source: "dead-peer detection: AWS's tunnel reports DOWN this long after the gateway stops answering",
-  },
-  {
-    timing: 'alarmEvaluationOffsetSeconds',
-    seconds: DEFAULT_TIMING.alarmEvaluationOffsetSeconds,
-    source: 'CloudWatch evaluates the alarms once a minute (the backup trigger: 2 of 3 datapoints)',
-  },
-  {
-    timing: 'remediation.confirmSeconds (config)',
-    seconds: 30,
-    source: "ConfirmUnhealthy's re-probe window before acting (remediation ASL, remediation.confirmSeconds)",
-  },
-];
+import { World } from '#sandbox/world/world.ts';
 
 export type DetectionRow = {
   readonly 'failure at (s past :00)': number;

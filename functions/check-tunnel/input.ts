@@ -1,5 +1,5 @@
 /** check-tunnel's input: which links to check (every configured link when omitted). */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Config, LinkConfig } from '#shared/config.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 

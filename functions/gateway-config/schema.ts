@@ -3,7 +3,7 @@
  * by the stack's EventBridge rule
  * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/prepare-for-lifecycle-notifications.html#lifecycle-hooks-notification-eventbridge).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The fields of the event this function reads (others are allowed and ignored). */
 export const LaunchLifecycleEventSchema = z.object({

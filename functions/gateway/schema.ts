@@ -1,5 +1,5 @@
 /** gateway's input: one payload per action. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProbeSchema } from '#functions/remediation-guard/schema.ts';
 import { TRIGGERS } from '#shared/execution-name.ts';
 

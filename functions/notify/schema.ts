@@ -3,7 +3,7 @@
  * whole state document `$`), or EventBridge's "Step Functions Execution Status Change" of a
  * Remediation execution that ended FAILED, TIMED_OUT or ABORTED (the remediation-watch rule).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NOTIFY_OUTCOMES, RUNGS } from './report.ts';
 import { ContextSchema } from './state.ts';
 

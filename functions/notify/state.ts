@@ -3,7 +3,7 @@
  * one key per step that ran. Read leniently, section by section: notify runs on the failure path
  * too, where any later section may be missing, and a malformed section must never stop the page.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TRIGGERS } from '#shared/execution-name.ts';
 
 const notes = z.array(z.string()).catch([]);

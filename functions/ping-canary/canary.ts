@@ -1,9 +1,20 @@
 /**
- * The canary run: which links this VPC's function probes, and probing them. Targets are probed
- * concurrently (so a link's run lasts about one target's attempts × timeout at worst), the
- * attempts of one target in sequence (so they measure the path, not each other). A link's path is
+ * The canary run: which links this VPC's function probes, and probing them. A link's path is
  * judged k of n (`canary.minTargetsUp` targets answering), not host by host.
+ *
+ * What an attempt is: one TCP handshake to a target (a SYN answered by a SYN-ACK or a RST), given
+ * the link's whole `canary.timeoutMs` to answer; no answer by then is one lost attempt. A target's
+ * `canary.attempts` attempts are separate connections (each its own source port, so its own SYN
+ * and retransmissions). The next attempt starts when the previous one has ended, or at the latest
+ * {@link attemptSpacingMs} after it started: a target that answers is probed one attempt after
+ * another, as before, while a silent target's attempts overlap, all started within the first tenth
+ * of the timeout. Targets run concurrently, so a run lasts at most about 1.1 × the timeout whatever
+ * the number of attempts or silent targets (it used to be attempts × timeout for a silent one).
+ * Loss is unanswered attempts over attempts sent and latency the median handshake round trip of the
+ * answered ones, as before; a silent target's attempts now sample the path over a tenth of the
+ * timeout instead of attempts × timeout.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CanaryError, InvalidInputError } from '#shared/errors.ts';
 import { linkReport, pathVerdict, statusOf, targetReport } from './stats.ts';
 import type {
@@ -28,6 +39,24 @@ export interface CanaryLink {
     readonly minTargetsUp?: number;
   };
 }
+
+/** The share of the timeout within which all of a target's attempts have started. */
+export const STAGGER_SHARE = 0.1;
+
+/**
+ * The longest a target's next attempt waits for the previous one: {@link STAGGER_SHARE} of the
+ * timeout shared between the attempts after the first, so the last one starts at the latest
+ * STAGGER_SHARE × timeout into the run and, with the full timeout of its own, ends by
+ * (1 + STAGGER_SHARE) × timeout.
+ */
+export function attemptSpacingMs(attempts: number, timeoutMs: number): number {
+  return attempts <= 1 ? 0 : (STAGGER_SHARE * timeoutMs) / (attempts - 1);
+}
+
+/** Waits `ms`, or less when `signal` aborts (then it may reject); injectable so tests need not wait. */
+export type Delay = (ms: number, signal: AbortSignal) => Promise<void>;
+
+const realDelay: Delay = (ms, signal) => sleep(ms, undefined, { signal });
 
 /**
  * The link's path could not be judged: targets whose names did not resolve decide the verdict. Its
@@ -100,9 +129,10 @@ export async function runLinkCanary(
   link: CanaryLink,
   probe: Probe,
   signal?: AbortSignal,
+  delay: Delay = realDelay,
 ): Promise<LinkCanaryReport> {
   const runs = await Promise.allSettled(
-    link.canary.targets.map((target) => probeTarget(link, target, probe, signal)),
+    link.canary.targets.map((target) => probeTarget(link, target, probe, signal, delay)),
   );
   const targets: TargetReport[] = [];
   for (const run of runs) {
@@ -130,9 +160,11 @@ export async function runCanary(options: {
   readonly signal?: AbortSignal;
   /** When the run started (the result's `probedAt`). */
   readonly startedAt: Date;
+  /** How to wait between a target's attempts (tests pass one that does not wait). */
+  readonly delay?: Delay;
 }): Promise<CanaryResult> {
-  const { vpcId, links, probe, signal, startedAt } = options;
-  const runs = await Promise.allSettled(links.map((link) => runLinkCanary(link, probe, signal)));
+  const { vpcId, links, probe, signal, startedAt, delay } = options;
+  const runs = await Promise.allSettled(links.map((link) => runLinkCanary(link, probe, signal, delay)));
   const reports: LinkCanaryReport[] = [];
   const failures: LinkCanaryFailure[] = [];
   for (const run of runs) {
@@ -145,22 +177,55 @@ export async function runCanary(options: {
   return { vpcId, probedAt: startedAt.toISOString(), links: reports, failures };
 }
 
+/**
+ * A target's attempts: the next one starts as soon as the previous one has ended or
+ * {@link attemptSpacingMs} after it started, whichever comes first. A target that answers is
+ * probed one attempt after another (the attempts measure the path, not each other); a silent one
+ * has its attempts overlap, so it costs about one timeout, not attempts × timeout.
+ */
 async function probeTarget(
   link: CanaryLink,
   target: ProbeTarget,
   probe: Probe,
   signal: AbortSignal | undefined,
+  delay: Delay,
 ): Promise<TargetReport> {
-  const attempts: ProbeAttempt[] = [];
-  for (let attempt = 0; attempt < link.canary.attempts; attempt += 1) {
-    if (signal?.aborted) {
-      throw new CanaryError(`canary for link ${link.name} aborted after ${attempts.length} attempt(s)`, {
-        cause: signal.reason,
-      });
-    }
-    attempts.push(await probe(target, { timeoutMs: link.canary.timeoutMs, signal }));
+  const { attempts, timeoutMs } = link.canary;
+  const spacingMs = attemptSpacingMs(attempts, timeoutMs);
+  const inFlight: Promise<ProbeAttempt>[] = [];
+  for (let index = 0; index < attempts; index += 1) {
+    const previous = inFlight[index - 1];
+    if (previous) await previousEndsOrSpacing(previous, spacingMs, delay, signal);
+    if (signal?.aborted) break;
+    inFlight.push(probe(target, { timeoutMs, signal }));
   }
-  return targetReport(target, attempts);
+  // Every attempt started settles before the target reports (or fails): no socket outlives the run.
+  const runs = await Promise.allSettled(inFlight);
+  const failed = runs.find((run): run is PromiseRejectedResult => run.status === 'rejected');
+  if (failed) throw failed.reason;
+  if (inFlight.length < attempts) {
+    throw new CanaryError(`canary for link ${link.name} aborted after ${inFlight.length} attempt(s)`, {
+      cause: signal?.reason,
+    });
+  }
+  return targetReport(
+    target,
+    runs.map((run) => (run as PromiseFulfilledResult<ProbeAttempt>).value),
+  );
+}
+
+/** Resolves when `previous` settles or `spacingMs` has passed (or `signal` aborts), whichever is first. */
+async function previousEndsOrSpacing(
+  previous: Promise<unknown>,
+  spacingMs: number,
+  delay: Delay,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const stop = new AbortController();
+  const wait = signal ? AbortSignal.any([stop.signal, signal]) : stop.signal;
+  const ignore = () => undefined;
+  await Promise.race([previous.then(ignore, ignore), delay(spacingMs, wait).then(ignore, ignore)]);
+  stop.abort(); // the timer of the wait that lost the race
 }
 
 function asCanaryError(reason: unknown, link: string): CanaryError {

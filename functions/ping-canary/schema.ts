@@ -1,5 +1,5 @@
 /** ping-canary's input, as the Monitor machine sends it. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * `{ links?, executionId?, link? }`. Omit `links` to probe every link of this function's VPC; a list

@@ -1,5 +1,5 @@
 /** publish-metric's input: a monitor tick's collected figures, or a finished remediation. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const ErrorBranch = { ok: z.literal(false), error: z.string(), cause: z.string().optional() };
 

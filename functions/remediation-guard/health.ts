@@ -12,7 +12,7 @@
  * - verify (after repairing): recovered only when the tunnels are UP *and* the canary passes (design
  *   rule 4, "InService is not working"); anything else keeps polling until the deadline.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeStepError, formatDuration } from '#functions/notify/format.ts';
 import { CanaryError, DeadlineExceededError } from '#shared/errors.ts';
 import type { Probe } from './schema.ts';

@@ -1,5 +1,5 @@
 /** remediation-guard's inputs: the Remediation machine's execution input and one payload per action. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TRIGGERS } from '#shared/execution-name.ts';
 import { ATTEMPT_COMPLETIONS } from './types.ts';
 

@@ -4,7 +4,7 @@
  * One schema serves the CDK app (validation at synth) and the Lambdas (the runtime copy passed in
  * their environment), so what synth accepted is exactly what the functions read.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssues } from './zod-issues.ts';
 
 /** AWS Regions a link's VPN may live in (commercial, GovCloud and China partitions). */
@@ -367,6 +367,19 @@ export const MonitorLoggingSchema = z
   })
   .strict();
 
+/**
+ * X-Ray tracing (issue 11): off by default. On, every function records an X-Ray segment per
+ * invocation (Lambda active tracing and Powertools Tracer) and both state machines trace their
+ * executions; X-Ray bills $5.00 per million traces recorded (https://aws.amazon.com/xray/pricing/),
+ * about one trace per Monitor tick and per Remediation, and the tracer's SDK adds to each bundle
+ * and its cold start. Off, no bundle carries the X-Ray SDK.
+ */
+const TracingSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     namespace: z
@@ -436,6 +449,7 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ logRetentionDays: 30, dashboard: true }),
+    tracing: TracingSchema.default({ enabled: false }),
     links: z.array(LinkSchema).min(1, 'must list at least one link to watch'),
     deployment: DeploymentSchema,
   })

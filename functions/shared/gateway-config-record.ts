@@ -5,7 +5,7 @@
  * instances. The record names the instance it was rendered for, so an instance never starts on a
  * render meant for its predecessor (whose pre-shared keys may have been rotated since).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The record's format version (bumped on an incompatible change; boot refuses others). */
 export const GATEWAY_CONFIG_RECORD_VERSION = 1;

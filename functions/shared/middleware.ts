@@ -1,14 +1,15 @@
 /**
- * The one way a task Lambda is wired: Powertools logger and tracer through middy, input parsed
- * with a zod schema (a bad payload is an InvalidInputError, never a half-run), then pure logic.
+ * The one way a task Lambda is wired: Powertools logger (and X-Ray tracing when the config turns it
+ * on) through middy, input parsed with a zod schema (a bad payload is an InvalidInputError, never a
+ * half-run), then pure logic.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InvalidInputError } from './errors.ts';
-import { logger, tracer } from './powertools.ts';
+import { logger, SERVICE_NAME } from './powertools.ts';
+import { tracingMiddlewares } from './tracing.ts';
 
 /** Keys every payload from our state machines may carry for log correlation. */
 export interface Correlation {
@@ -23,7 +24,7 @@ export function taskHandler<S extends z.ZodType, R>(
 ) {
   return middy<unknown, R>({ timeoutEarlyInMillis: 500 })
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(tracingMiddlewares(SERVICE_NAME))
     .handler(async (event, context, { signal }) => {
       const correlation = (event ?? {}) as Correlation;
       logger.appendKeys({ executionId: correlation.executionId, link: correlation.link });

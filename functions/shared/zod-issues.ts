@@ -1,5 +1,5 @@
 /** zod issues as one line each: the field, the value it had, and what to do about it. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 function fieldPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => {

@@ -1,5 +1,5 @@
 /** start-remediation's two inputs: the Monitor's tick, or the alarm's EventBridge event. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const ErrorBranch = { ok: z.literal(false), error: z.string(), cause: z.string().optional() };
 

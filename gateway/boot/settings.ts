@@ -3,7 +3,7 @@
  * to `/etc/vpn-guard/boot.json` from the deployment config. Nothing here is secret (the pre-shared
  * keys come from the link's SecureString, read with the instance role at boot).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const id = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}-[0-9a-f]+$`), `must be an id like ${prefix}-0123456789abcdef0`);

@@ -2,23 +2,19 @@
  * The one place Lambda defaults live: every VPN Guard function is a GuardFunction, so runtime,
  * architecture, bundling, logging, tracing and IAM are the same everywhere and written once.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { type PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Config } from '#shared/config.ts';
-import { BUNDLED_CONFIG_GLOBAL } from '#shared/runtime-config.ts';
 import { EnvironmentTooLargeError } from '../errors.ts';
-import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, runtimeConfigJson } from '../load-config.ts';
+import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../load-config.ts';
 import { acknowledge, iam5 } from '../nag.ts';
+import { GUARD_NODE_OPTIONS, guardBundling } from './bundling.ts';
 import { LOG_GROUP_REMOVAL_POLICY } from './log-groups.ts';
 
 /** The function folders under functions/ (each has a handler.ts exporting `handler`). */
@@ -74,7 +70,7 @@ export class GuardFunction extends Construct {
   constructor(scope: Construct, id: string, props: GuardFunctionProps) {
     super(scope, id);
     const environment: Record<string, string> = {
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: GUARD_NODE_OPTIONS,
       POWERTOOLS_SERVICE_NAME: 'vpn-guard',
       ...props.environment,
     };
@@ -103,7 +99,8 @@ export class GuardFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
-      tracing: Tracing.ACTIVE,
+      // X-Ray only when the config asks for it (tracing.enabled, off by default: traces are billed).
+      tracing: props.config.tracing.enabled ? Tracing.ACTIVE : Tracing.DISABLED,
       role: this.role,
       logGroup: this.logGroup,
       environment,
@@ -112,33 +109,15 @@ export class GuardFunction extends Construct {
         vpcSubnets: { subnets: [...placement.subnets] },
         securityGroups: [placement.securityGroup],
       }),
-      bundling: {
-        format: OutputFormat.ESM,
-        // The config goes into the code, not the environment (4 KB cap): esbuild replaces the global
-        // with the export of this file. Not `define`: that travels on esbuild's command line, and
-        // from ~180 links the config passes Linux's 128 KiB per argument (spawn E2BIG).
-        // A config change changes the bundle, hence the asset hash, so CDK redeploys the code.
-        inject: [configInjectFile(runtimeConfigJson(props.config))],
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        // ESM output: some dependencies still call require() (CommonJS), so give them one.
-        banner:
-          "import { createRequire as __vpnGuardCreateRequire } from 'node:module'; const require = __vpnGuardCreateRequire(import.meta.url);",
-        // Bundle the AWS SDK too: the code runs with the exact SDK version the tests ran against.
-        externalModules: [],
-        minify: true,
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        forceDockerBundling: false,
-        logLevel: LogLevel.ERROR,
-      },
+      bundling: guardBundling(props.config),
     });
-    acknowledge(
-      this.role,
-      iam5('Resource', '*'),
-      'xray:PutTraceSegments and xray:PutTelemetryRecords (added by CDK for active tracing) support no resource-level permissions.',
-    );
+    if (props.config.tracing.enabled) {
+      acknowledge(
+        this.role,
+        iam5('Resource', '*'),
+        'xray:PutTraceSegments and xray:PutTelemetryRecords (added by CDK for active tracing) support no resource-level permissions.',
+      );
+    }
   }
 
   /** The function's ARN (unqualified). */
@@ -189,20 +168,6 @@ function describeLargest(environment: Readonly<Record<string, string>>): string 
 function variableBytes(key: string, value: string): number {
   const tokens = value.match(TOKEN_PATTERN)?.length ?? 0;
   return Buffer.byteLength(key + value.replace(TOKEN_PATTERN, ''), 'utf8') + tokens * TOKEN_SIZE_ESTIMATE;
-}
-
-/**
- * The config as an esbuild inject file (https://esbuild.github.io/api/#inject) exporting
- * `__VPN_GUARD_CONFIG__` as a string literal: every reference to that global in the bundle becomes
- * this export. Content-addressed under the OS temp directory, so one config is written once.
- */
-function configInjectFile(json: string): string {
-  const dir = join(tmpdir(), 'vpn-guard-bundled-config');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `config-${createHash('sha256').update(json).digest('hex').slice(0, 32)}.mjs`);
-  if (!existsSync(file))
-    writeFileSync(file, `export const ${BUNDLED_CONFIG_GLOBAL} = ${JSON.stringify(json)};\n`);
-  return file;
 }
 
 /** The partition, Region and account of a construct's stack, for building ARNs. */

@@ -19,6 +19,7 @@ import type { Canary } from './canary.ts';
 import type { GuardFunction } from './guard-function.ts';
 import { stateMachineLogGroupProps } from './log-groups.ts';
 import { invokeStatement, stateMachineWildcardReasons } from './state-machine-grants.ts';
+import { stateMachineTracing } from './tracing.ts';
 
 export interface MonitorProps {
   readonly config: Config;
@@ -68,7 +69,7 @@ export class Monitor extends Construct {
         level: config.monitor.executionLogLevel === 'ALL' ? LogLevel.ALL : LogLevel.ERROR,
         includeExecutionData: true,
       },
-      tracingEnabled: true,
+      tracingEnabled: stateMachineTracing(config, this),
     });
     this.stateMachine.addToRolePolicy(
       invokeStatement([

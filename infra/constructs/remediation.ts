@@ -21,6 +21,7 @@ import { aslDefinition, remediationTimeoutSeconds, type Substitutions } from '..
 import { GuardFunction, stackArnParts } from './guard-function.ts';
 import { stateMachineLogGroupProps } from './log-groups.ts';
 import { invokeStatement, stateMachineWildcardReasons } from './state-machine-grants.ts';
+import { stateMachineTracing } from './tracing.ts';
 
 export interface RemediationProps {
   readonly config: Config;
@@ -138,7 +139,7 @@ export class Remediation extends Construct {
       definitionBody: definition.body,
       definitionSubstitutions: substitutions,
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
+      tracingEnabled: stateMachineTracing(config, this),
     });
     this.stateMachine.addToRolePolicy(
       invokeStatement([

@@ -6,11 +6,15 @@
  * environment used to hold, and the bundles are run without VPN_GUARD_CONFIG.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '#infra/load-config.ts';
+import { buildFunctionBundle, FUNCTION_IDS } from '../../bench/cold-start.ts';
 import { exampleConfigJson } from '../fixtures/config.ts';
 import { defined, REPO_ROOT, synthesize, writeTempConfig } from './support.ts';
 
@@ -43,8 +47,11 @@ function twentyFiveLinkConfig(): ReturnType<typeof exampleConfigJson> {
   return raw;
 }
 
+let configPath: string;
+
 beforeAll(() => {
-  const synthesized = synthesize(writeTempConfig(twentyFiveLinkConfig()), { bundle: true });
+  configPath = writeTempConfig(twentyFiveLinkConfig());
+  const synthesized = synthesize(configPath, { bundle: true });
   template = synthesized.template;
   assemblyDir = synthesized.app.outdir;
 });
@@ -66,6 +73,10 @@ function bundles(): [id: string, bundle: string][] {
 function envWithoutConfig(): NodeJS.ProcessEnv {
   const { VPN_GUARD_CONFIG: _ignored, ...env } = process.env;
   return env;
+}
+
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 /** Runs an ES module script with the pinned Node 22. */
@@ -117,6 +128,23 @@ describe('every function bundle', () => {
       const check = `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`;
       const result = runModule(check, { ...envWithoutConfig(), ...env, AWS_LAMBDA_FUNCTION_NAME: id });
       expect(result.status, `${id} failed to load:\n${result.stderr}`).toBe(0);
+    }
+  });
+
+  it('is byte for byte the bundle `npm run bench` builds and measures (bench/cold-start.ts)', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'vpn-guard-bench-bundles-'));
+    try {
+      const config = loadConfig(configPath);
+      const benched = await Promise.all(
+        FUNCTION_IDS.map(async (id) => sha256((await buildFunctionBundle(id, { config, outDir })).file)),
+      );
+      expect(
+        bundles()
+          .map(([, bundle]) => sha256(bundle))
+          .sort(),
+      ).toEqual(benched.sort());
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
     }
   });
 

@@ -43,7 +43,7 @@ beforeAll(() => {
 });
 
 describe('Monitor', () => {
-  it('is an EXPRESS state machine logging ERROR events with execution data by default, traced, its ARNs substituted', () => {
+  it('is an EXPRESS state machine logging ERROR events with execution data by default, untraced by default, its ARNs substituted', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'EXPRESS',
       LoggingConfiguration: {
@@ -53,7 +53,8 @@ describe('Monitor', () => {
           { CloudWatchLogsLogGroup: { LogGroupArn: arnOf(stack.monitor.node.findChild('LogGroup')) } },
         ],
       },
-      TracingConfiguration: { Enabled: true },
+      // X-Ray is the config's tracing.enabled, off by default (test/infra/tracing.test.ts).
+      TracingConfiguration: { Enabled: false },
       DefinitionSubstitutions: {
         CheckTunnelFunctionArn: arnOf(stack.checkTunnel.function),
         PublishMetricFunctionArn: arnOf(stack.publishMetric.function),
@@ -139,7 +140,7 @@ describe('Monitor', () => {
 });
 
 describe('Lambda functions', () => {
-  it('every function runs nodejs24.x on arm64, traced, with source maps and the service name, the config not in its environment', () => {
+  it('every function runs nodejs24.x on arm64, untraced by default, with source maps and the service name, the config not in its environment', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions)).toHaveLength(7);
     for (const fn of Object.values(functions)) {
@@ -147,7 +148,6 @@ describe('Lambda functions', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        TracingConfig: { Mode: 'Active' },
         Environment: {
           Variables: {
             NODE_OPTIONS: '--enable-source-maps',
@@ -155,6 +155,8 @@ describe('Lambda functions', () => {
           },
         },
       });
+      // X-Ray is the config's tracing.enabled, off by default (test/infra/tracing.test.ts).
+      expect(fn.Properties.TracingConfig).toBeUndefined();
       // The config is bundled into the code (4 KB environment limit): see test/infra/bundling.test.ts.
       expect(Object.keys(fn.Properties.Environment.Variables)).not.toContain('VPN_GUARD_CONFIG');
       expect(JSON.stringify(fn.Properties.Environment)).not.toContain(link.name);
@@ -459,7 +461,7 @@ describe('Remediation', () => {
     expect(JSON.parse(resource?.Properties.DefinitionString).TimeoutSeconds).toBe((10 + 5 + 20) * 60);
     expect(resource?.Properties).toMatchObject({
       LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
-      TracingConfiguration: { Enabled: true },
+      TracingConfiguration: { Enabled: false },
       DefinitionSubstitutions: {
         RemediationGuardFunctionArn: arnOf(stack.remediation.remediationGuard.function),
         GatewayFunctionArn: arnOf(stack.remediation.gateway.function),

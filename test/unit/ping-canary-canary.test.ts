@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  attemptSpacingMs,
   CanaryInconclusiveError,
   type CanaryLink,
+  type Delay,
   runCanary,
   runLinkCanary,
   selectLinks,
@@ -203,6 +205,96 @@ describe('runLinkCanary', () => {
       new CanaryError('canary for link home-to-west could not complete: TypeError: socket exploded'),
     );
     expect(ended).toEqual([443, 443]);
+  });
+});
+
+describe("runLinkCanary staggers a silent target's attempts within the timeout", () => {
+  /** A probe whose attempts stay in flight until the test settles them. */
+  function heldProbe() {
+    const held: { options: ProbeOptions; settle: (attempt: ProbeAttempt) => void }[] = [];
+    const probe: Probe = (_target, options) =>
+      new Promise((resolve) => {
+        held.push({ options, settle: resolve });
+      });
+    return { probe, held };
+  }
+
+  /** A delay that records what it was asked and ends at once. */
+  function instantDelay() {
+    const asked: number[] = [];
+    const delay: Delay = async (ms) => {
+      asked.push(ms);
+      await new Promise(setImmediate);
+    };
+    return { delay, asked };
+  }
+
+  it('starts the next attempt of a silent target a spacing after the previous one, each with the full timeout', async () => {
+    // Prepare
+    const { probe, held } = heldProbe();
+    const { delay, asked } = instantDelay();
+
+    // Act
+    const run = runLinkCanary(link('home-to-west', VPC_A, [22], 3, 2000), probe, undefined, delay);
+    while (held.length < 3) await new Promise(setImmediate);
+    const inFlightAtOnce = held.length;
+    for (const attempt of held) attempt.settle(timeout);
+    const report = await run;
+
+    // Assess: all three in flight together, started 100 ms (a tenth of 2 s over two gaps) apart.
+    expect(inFlightAtOnce).toBe(3);
+    expect(asked).toEqual([100, 100]);
+    expect(held.map((attempt) => attempt.options.timeoutMs)).toEqual([2000, 2000, 2000]);
+    expect(report).toMatchObject({ success: false, lossPercent: 100 });
+    expect(report.targets[0]?.attempts).toHaveLength(3);
+  });
+
+  it('starts the next attempt as soon as the previous one answers, without waiting out the spacing', async () => {
+    // Prepare: a delay that never ends on its own, only when its wait is called off.
+    const calledOff: boolean[] = [];
+    const never: Delay = (_ms, signal) =>
+      new Promise((_resolve, reject) => {
+        signal.addEventListener('abort', () => {
+          calledOff.push(true);
+          reject(signal.reason);
+        });
+      });
+    const { probe, calls } = scriptedProbe({ 22: [connected(5), connected(7), connected(9)] });
+
+    // Act
+    const report = await runLinkCanary(link('home-to-west', VPC_A, [22], 3), probe, undefined, never);
+
+    // Assess: three attempts one after another, and each pending wait cancelled (no timer left).
+    expect(calls).toHaveLength(3);
+    expect(calledOff).toEqual([true, true]);
+    expect(report).toMatchObject({ success: true, latencyMs: 7, lossPercent: 0 });
+  });
+
+  it('counts an attempt answered after an earlier silent one as an answer and the silent one as a loss', async () => {
+    // Prepare
+    const { probe, held } = heldProbe();
+    const { delay } = instantDelay();
+
+    // Act: the first attempt is still silent when the second (started a spacing later) answers.
+    const run = runLinkCanary(link('home-to-west', VPC_A, [22], 2, 2000), probe, undefined, delay);
+    while (held.length < 2) await new Promise(setImmediate);
+    held[1]?.settle(connected(40));
+    held[0]?.settle(timeout);
+    const report = await run;
+
+    // Assess: attempts reported in the order they were started.
+    expect(report.targets[0]?.attempts.map((attempt) => attempt.outcome)).toEqual(['timeout', 'connected']);
+    expect(report).toMatchObject({ success: true, latencyMs: 40, lossPercent: 50 });
+  });
+
+  it('starts every attempt within a tenth of the timeout, whatever the number of attempts', () => {
+    for (let attempts = 1; attempts <= 10; attempts += 1) {
+      for (const timeoutMs of [100, 2000, 10_000]) {
+        const lastStart = (attempts - 1) * attemptSpacingMs(attempts, timeoutMs);
+        expect(lastStart).toBeLessThanOrEqual(timeoutMs / 10 + 1e-9);
+      }
+    }
+    expect(attemptSpacingMs(1, 2000)).toBe(0);
   });
 });
 
