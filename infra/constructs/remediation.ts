@@ -1,7 +1,7 @@
 /**
  * Remediation: the STANDARD state machine that replaces a link's gateway instance, its lock table,
  * the functions it calls, and the two ways it is started automatically (the Monitor's branch via
- * start-remediation, and the Unhealthy alarm's EventBridge rule).
+ * start-remediation, and the Outage alarm's EventBridge rule).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -157,28 +157,27 @@ export class Remediation extends Construct {
       functionId: 'start-remediation',
       config,
       description:
-        'VPN Guard start-remediation: starts the Remediation machine for links whose Unhealthy alarm is in ALARM',
+        'VPN Guard start-remediation: starts the Remediation machine for links whose Outage alarm is in ALARM',
       environment: { REMEDIATION_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
       // Below the Monitor's 15 s Task timeout.
       timeout: Duration.seconds(12),
     });
-    // The Unhealthy alarms are composite alarms, which DescribeAlarms returns only to a permission
-    // scoped to "*" (a grant on their ARNs is refused with AccessDenied).
+    // The Outage alarms are metric alarms, so DescribeAlarms can be scoped to them (a composite
+    // alarm is returned only to a grant scoped to "*"). One pattern, not one ARN per link: the
+    // role's inline policy stays small at any link count.
+    const outageAlarms = `arn:${partition}:cloudwatch:${region}:${account}:alarm:${config.namespace}-*-Outage`;
     this.startRemediation.addToPolicy(
       new PolicyStatement({
-        sid: 'ReadUnhealthyAlarms',
+        sid: 'ReadOutageAlarms',
         actions: ['cloudwatch:DescribeAlarms'],
-        resources: ['*'],
+        resources: [outageAlarms],
       }),
     );
     this.startRemediation.acknowledgeWildcard(
       'Resource',
-      '*',
-      'cloudwatch:DescribeAlarms (read-only) must be scoped to * to return composite alarms: "To use this ' +
-        'operation and return information about composite alarms, you must be signed on with the ' +
-        "cloudwatch:DescribeAlarms permission that is scoped to *. You can't return information about " +
-        'composite alarms if your permission has a narrower scope." ' +
-        '(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html)',
+      `arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:${config.namespace}-*-Outage`,
+      "cloudwatch:DescribeAlarms (read-only) on this deployment's Outage alarms: the pattern names them all " +
+        '(<namespace>-<link>-Outage) without one ARN per link.',
     );
     this.startRemediation.addToPolicy(
       new PolicyStatement({
@@ -196,15 +195,15 @@ export class Remediation extends Construct {
     acknowledge(
       this.deadLetterQueue,
       'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the Unhealthy-alarm rule target; a DLQ of a DLQ adds nothing.',
+      'This queue is itself the dead-letter queue of the Outage-alarm rule target; a DLQ of a DLQ adds nothing.',
     );
     this.alarmRule = new Rule(this, 'UnhealthyAlarmRule', {
-      description: 'Starts remediation when a link Unhealthy alarm enters ALARM',
+      description: 'Starts remediation when a link Outage alarm enters ALARM',
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
         detail: {
-          alarmName: config.links.map((link) => linkAlarmName(config.namespace, link.name, 'Unhealthy')),
+          alarmName: config.links.map((link) => linkAlarmName(config.namespace, link.name, 'Outage')),
           state: { value: ['ALARM'] },
         },
       },

@@ -6,7 +6,7 @@
  * table, the topic and the two state machines. Also the config itself: canary targets rewritten to
  * the loopback listeners that stand for the hosts across each VPN.
  */
-import { compositeRule, linkAlarmSpecs, METRICS } from '#infra/alarm-specs.ts';
+import { linkAlarmSpecs, METRICS } from '#infra/alarm-specs.ts';
 import { localFunctionArn, substituteAsl } from '#infra/asl.ts';
 import { type Config, parseConfig } from '#shared/config.ts';
 import { WorldError } from './aws-errors.ts';
@@ -176,14 +176,7 @@ export function seedWorld(world: WorldContext, links: LinkModel, historyMinutes:
       });
     }
     const specs = linkAlarmSpecs(config, link);
-    cloudwatch.addLinkAlarms(
-      link.name,
-      specs.metricAlarms,
-      specs.unhealthy,
-      compositeRule(specs.unhealthy),
-      'OK',
-      start - history,
-    );
+    cloudwatch.addLinkAlarms(link.name, specs.metricAlarms, specs.outage, 'OK', start - history);
     // What a healthy Monitor would have published at each tick of the history.
     const tunnels = link.vpn.vpnConnectionIds.length * 2;
     for (let t = start - history; t < start; t += 60_000) {
