@@ -24,10 +24,10 @@ export async function billOf(config: Config): Promise<{ bill: Bill; standard: Bi
   };
 }
 
-/** The full report of one config (what `npm run cost -- --json` prints). */
-export async function costReport(config: Config) {
-  const { bill, standard } = await billOf(config);
-  const next = await billOf(withOneMoreLink(config));
+/** The full report of one config (what `npm run cost -- --json` prints); `bills` prices one config. */
+export async function costReport(config: Config, bills: typeof billOf = billOf) {
+  const { bill, standard } = await bills(config);
+  const next = await bills(withOneMoreLink(config));
   const seed = seedCost(config.links.length);
   return {
     region:
