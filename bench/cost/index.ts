@@ -35,6 +35,17 @@ function printReport(report: Awaited<ReturnType<typeof costReport>>): void {
   );
   out(`  each extra link        ${money(report.perLinkMarginalUsd).padStart(8)}  (${report.marginalLink})`);
   out();
+  out('  options (a month):');
+  for (const [level, usd] of Object.entries(report.options.monitorLogging)) {
+    out(`    Monitor logging ${level}: ${money(usd)}`);
+  }
+  out(`    X-Ray tracing (one trace a tick): ${money(report.options.tracing)}`);
+  out(
+    `    customer managed key for the topic: ${money(report.options.customerManagedKey)} (topicEncryption "none" saves it)`,
+  );
+  out(`    dashboard beyond the account's 3 free: ${money(report.options.dashboardBeyondFree)}`);
+  if (report.synthNote) out(`  note: ${report.synthNote}`);
+  out();
   out(`  same design, STANDARD Monitor: ${money(report.standardTick.monthlyUsd)}`);
   out(`  the seed article's t2.nano setup: ${money(report.seed.monthlyUsd)}`);
   for (const assumption of report.seed.assumptions) out(`    - ${assumption}`);
@@ -56,9 +67,11 @@ async function main(): Promise<void> {
   const config = parseConfig(JSON.parse(readFileSync(path, 'utf8')), path);
   if (values.table) {
     const rows = [];
+    let first: number | undefined;
     for (const count of [1, 10, 200]) {
       const scaled = scaledConfig(config, count);
-      const { bill, standard } = await billOf(scaled);
+      const { bill, standard, synthNote } = await billOf(scaled);
+      first ??= bill.monthlyUsd;
       rows.push({
         links: count,
         vpcs: new Set(scaled.links.map((link) => link.canary.vpcId)).size,
@@ -66,9 +79,12 @@ async function main(): Promise<void> {
         monthlyUsd: bill.monthlyUsd,
         monthlyUsdWithDashboards: bill.monthlyUsdWithDashboards,
         perLinkUsd: Math.round((bill.monthlyUsd / count) * 10_000) / 10_000,
+        averageMarginalUsd:
+          count === 1 ? null : Math.round(((bill.monthlyUsd - first) / (count - 1)) * 10_000) / 10_000,
         standardMonitorUsd: standard.monthlyUsd,
         seedUsd: seedCost(count).monthlyUsd,
         breakdown: bill.breakdown,
+        ...(synthNote !== undefined && { note: synthNote }),
       });
     }
     if (values.json) {
@@ -78,13 +94,14 @@ async function main(): Promise<void> {
       return;
     }
     process.stdout.write(
-      `links | VPCs | Regions | monthly | with dashboard | per link | STANDARD Monitor | seed t2.nano\n`,
+      `links | VPCs | Regions | monthly | with dashboard billed | per link | each link past the first | STANDARD Monitor | seed t2.nano\n`,
     );
     for (const row of rows) {
       process.stdout.write(
-        `${row.links} | ${row.vpcs} | ${row.regions} | ${money(row.monthlyUsd)} | ${money(row.monthlyUsdWithDashboards)} | ${money(row.perLinkUsd)} | ${money(row.standardMonitorUsd)} | ${money(row.seedUsd)}\n`,
+        `${row.links} | ${row.vpcs} | ${row.regions} | ${money(row.monthlyUsd)} | ${money(row.monthlyUsdWithDashboards)} | ${money(row.perLinkUsd)} | ${row.averageMarginalUsd === null ? '-' : money(row.averageMarginalUsd)} | ${money(row.standardMonitorUsd)} | ${money(row.seedUsd)}\n`,
       );
     }
+    for (const row of rows) if (row.note) process.stdout.write(`${row.links} links: ${row.note}\n`);
     return;
   }
   const report = await costReport(config);

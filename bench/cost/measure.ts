@@ -94,7 +94,11 @@ export function emfMetricKeys(line: string): string[] {
  * Runs a warm-up tick and a measured healthy tick of `config` on the sandbox. `functionLogLevel`
  * is the Powertools log level the stack deploys (POWERTOOLS_LOG_LEVEL, default INFO).
  */
-export async function measureHealthyTick(config: Config, functionLogLevel: string): Promise<TickMeasurement> {
+export async function measureHealthyTick(
+  config: Config,
+  functionLogLevel: string,
+  options: { iam?: boolean } = {},
+): Promise<TickMeasurement> {
   process.env.POWERTOOLS_LOG_LEVEL = functionLogLevel;
   process.env.POWERTOOLS_DEV = 'false';
   process.env.POWERTOOLS_TRACE_ENABLED = 'false';

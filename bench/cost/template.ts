@@ -17,9 +17,20 @@ import {
 } from '#sandbox/iam/template.ts';
 import type { Config } from '#shared/config.ts';
 
-/** Every stack's template for `config`, from the cache or a fresh synth. */
-export async function synthesizeTemplates(config: Config): Promise<CfnTemplate[]> {
-  const name = join('cost-templates', `${cacheKey(config)}.json`);
+/** The error CDK raises for a stack past CloudFormation's 500 resources. */
+export const TOO_MANY_RESOURCES = /Number of resources in stack .* is greater than allowed maximum/;
+
+/**
+ * Every stack's template for `config`, from the cache or a fresh synth. `ignoreResourceLimit`
+ * turns off CDK's 500-resource check (context `@aws-cdk/core:stackResourceLimit` 0): the template
+ * the app builds, priced although one stack of it could not be deployed.
+ */
+export async function synthesizeTemplates(
+  config: Config,
+  options: { ignoreResourceLimit?: boolean } = {},
+): Promise<CfnTemplate[]> {
+  const limit = options.ignoreResourceLimit ? '-no-resource-limit' : '';
+  const name = join('cost-templates', `${cacheKey(config)}${limit}.json`);
   const text = readCached(name);
   if (text !== undefined) {
     try {
@@ -38,7 +49,12 @@ export async function synthesizeTemplates(config: Config): Promise<CfnTemplate[]
     writeFileSync(configPath, JSON.stringify(config));
     const app = new App({
       outdir: join(work, 'cdk.out'),
-      context: { config: configPath, stackName: SANDBOX_STACK_NAME, 'aws:cdk:bundling-stacks': [] },
+      context: {
+        config: configPath,
+        stackName: SANDBOX_STACK_NAME,
+        'aws:cdk:bundling-stacks': [],
+        ...(options.ignoreResourceLimit && { '@aws-cdk/core:stackResourceLimit': 0 }),
+      },
     });
     let templates: CfnTemplate[];
     try {

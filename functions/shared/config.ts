@@ -220,6 +220,21 @@ const LinkSchema = z
     }
   });
 
+/**
+ * How the alarm topic is encrypted at rest: with a customer managed KMS key the stack creates
+ * ($1 a month; CloudWatch alarms can publish to an encrypted topic only through a key whose policy
+ * lets cloudwatch.amazonaws.com use it, which the AWS managed key for SNS cannot), or `none`
+ * (SNS server-side encryption off; publishing still requires TLS). Default: the key.
+ */
+const TopicEncryptionFields = {
+  topicEncryption: z
+    .enum(['customer-managed-key', 'none'], {
+      error:
+        'must be "customer-managed-key" (the default: a KMS key, $1 a month) or "none" (no SNS server-side encryption)',
+    })
+    .default('customer-managed-key'),
+};
+
 export const ConfigSchema = z
   .object({
     namespace: z
@@ -242,9 +257,10 @@ export const ConfigSchema = z
         smsNumbers: z
           .array(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number like +14155550100'))
           .default([]),
+        ...TopicEncryptionFields,
       })
       .strict()
-      .default({ emails: [], smsNumbers: [] }),
+      .default({ emails: [], smsNumbers: [], topicEncryption: 'customer-managed-key' }),
     remediation: z
       .object({
         enabled: z.boolean().default(true),

@@ -29,7 +29,8 @@ export interface RemediationProps {
   /** vpcId → that VPC's ping-canary (the machine re-probes with it before and after replacing). */
   readonly canaries: ReadonlyMap<string, GuardFunction>;
   readonly topic: ITopic;
-  readonly topicKey: IKey;
+  /** The topic's key, when it has one (notify needs it to publish). */
+  readonly topicKey: IKey | undefined;
 }
 
 export class Remediation extends Construct {
@@ -111,13 +112,15 @@ export class Remediation extends Construct {
         resources: [props.topic.topicArn],
       }),
     );
-    this.notify.addToPolicy(
-      new PolicyStatement({
-        sid: 'UseTopicKey',
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [props.topicKey.keyArn],
-      }),
-    );
+    if (props.topicKey) {
+      this.notify.addToPolicy(
+        new PolicyStatement({
+          sid: 'UseTopicKey',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [props.topicKey.keyArn],
+        }),
+      );
+    }
 
     const substitutions: Substitutions<'remediation'> = {
       RemediationGuardFunctionArn: this.remediationGuard.functionArn,

@@ -2,6 +2,7 @@
  * The stack synthesized from the shipped example config: what each resource is configured to do.
  * (Least privilege, cdk-nag, config errors and the ASL have their own files.)
  */
+import { readFileSync } from 'node:fs';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { linkAlarmSpecs } from '#infra/alarm-specs.ts';
@@ -9,7 +10,7 @@ import { loadConfig } from '#infra/load-config.ts';
 import { remediationTimeoutSeconds } from '#infra/state-machine-definition.ts';
 import type { VpnGuardStack } from '#infra/vpn-guard-stack.ts';
 import { linkAlarmName } from '#shared/alarm-names.ts';
-import { arnOf, defined, EXAMPLE_CONFIG, logicalId, synthesize } from './support.ts';
+import { arnOf, defined, EXAMPLE_CONFIG, logicalId, synthesize, writeTempConfig } from './support.ts';
 
 interface TaskState {
   readonly Type: string;
@@ -408,7 +409,7 @@ describe('link alarms', () => {
 describe('alarm topic', () => {
   it('is encrypted with a rotating customer-managed key that CloudWatch may use', () => {
     template.hasResourceProperties('AWS::SNS::Topic', {
-      KmsMasterKeyId: arnOf(stack.alarmTopic.key),
+      KmsMasterKeyId: arnOf(defined(stack.alarmTopic.key, 'the topic key')),
     });
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
@@ -441,6 +442,30 @@ describe('alarm topic', () => {
         ]),
       },
     });
+  });
+
+  it('opting out of the customer managed key (topicEncryption "none") builds no key, no SSE and no kms grant, and passes cdk-nag', () => {
+    // Prepare
+    const raw = JSON.parse(readFileSync(EXAMPLE_CONFIG, 'utf8'));
+    const path = writeTempConfig({
+      ...raw,
+      notifications: { ...raw.notifications, topicEncryption: 'none' },
+    });
+
+    // Act: Template.fromStack throws on any unacknowledged cdk-nag finding.
+    const optedOut = synthesize(path);
+
+    // Assess
+    optedOut.template.resourceCountIs('AWS::KMS::Key', 0);
+    const topic = Object.values(optedOut.template.findResources('AWS::SNS::Topic'))[0];
+    expect(topic?.Properties.KmsMasterKeyId).toBeUndefined();
+    expect(optedOut.stack.alarmTopic.key).toBeUndefined();
+    const actions = Object.values(optedOut.template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((st) =>
+        [st.Action].flat(),
+      ),
+    );
+    expect(actions.filter((action) => action.startsWith('kms:'))).toEqual([]);
   });
 
   it('subscribes the configured email address and phone number', () => {
