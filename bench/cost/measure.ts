@@ -160,6 +160,8 @@ export async function measureHealthyTick(
     monitor: false,
     alarms: false,
     historyMinutes: 10,
+    // Without IAM only when the template cannot be deployed as one stack (the sandbox binds one).
+    ...(options.iam === false && { iam: { enabled: false } }),
   });
   try {
     const warmUp = world.startMonitorExecution();
