@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import type { TunnelCheckResult } from '#functions/check-tunnel/types.ts';
 import { probeTcp } from '#functions/ping-canary/probe.ts';
-import { batches, tickDatums } from '#functions/publish-metric/datums.ts';
+import { datumGroups, tickDatums } from '#functions/publish-metric/datums.ts';
 import { type LinkConfig, parseConfig } from '#shared/config.ts';
 
 function percentile(sorted: number[], p: number): number {
@@ -49,6 +49,11 @@ export async function benchDatums(links: number, runs: number) {
   const config = parseConfig({ ...base, links: distinctLinks(base.links[0], links) }, 'bench');
   const result: TunnelCheckResult = {
     checkedAt: new Date().toISOString(),
+    regions: [...new Set(config.links.map((link) => link.vpn.region))].map((region) => ({
+      region,
+      ok: true as const,
+      latencyMs: 40,
+    })),
     links: config.links.map((link) => ({
       link: link.name,
       region: link.vpn.region,
@@ -57,8 +62,6 @@ export async function benchDatums(links: number, runs: number) {
       tunnelsTotal: 2,
       minTunnelsUp: 1,
       healthy: true,
-      latencyMs: 40,
-      connections: [],
     })),
   };
   const canaries = [
@@ -84,10 +87,10 @@ export async function benchDatums(links: number, runs: number) {
   for (let run = 0; run < runs; run++) {
     const started = performance.now();
     const { datums } = tickDatums(config.links, { ok: true, result }, canaries, new Date());
-    calls = batches(datums).length;
+    calls = datumGroups(datums).length;
     samples.push(performance.now() - started);
   }
-  return timings(`datums for ${links} links`, samples, { 'PutMetricData calls': calls });
+  return timings(`datums for ${links} links`, samples, { 'EMF documents': calls });
 }
 
 /** One TCP handshake to a loopback listener, `runs` times in sequence. */

@@ -5,6 +5,7 @@
 
 import { type LinkAlarm, linkAlarmName } from '#shared/alarm-names.ts';
 import { alarmTuningFor, type Config, type LinkConfig } from '#shared/config.ts';
+import { LINK_DIMENSION, METRICS, metricDimensionsFor } from '#shared/metric-names.ts';
 
 export type Statistic = 'Minimum' | 'Maximum' | 'Average' | 'Sum' | 'SampleCount';
 export type Comparison =
@@ -14,21 +15,16 @@ export type Comparison =
   | 'GreaterThanOrEqualToThreshold';
 export type MissingData = 'breaching' | 'notBreaching' | 'ignore' | 'missing';
 
-/** The metric names of the design's metric contract (namespace from config, dimension `Link`). */
-export const METRICS = {
-  tunnelsUp: 'TunnelsUp',
-  tunnelCheckSuccess: 'TunnelCheckSuccess',
-  tunnelCheckLatency: 'TunnelCheckLatency',
-  canarySuccess: 'CanarySuccess',
-  canaryLatency: 'CanaryLatency',
-  canaryLoss: 'CanaryLoss',
-  remediationStarted: 'RemediationStarted',
-  remediationSucceeded: 'RemediationSucceeded',
-  remediationFailed: 'RemediationFailed',
-  timeToRecover: 'TimeToRecover',
-} as const;
-
-export const LINK_DIMENSION = 'Link';
+// The metric contract lives in functions/shared/metric-names.ts (shared by the publishers, the
+// stack and the sandbox); re-exported here for the modules that have always imported it from here.
+export {
+  CANARY_VPC_DIMENSION,
+  LINK_DIMENSION,
+  METRIC_DIMENSION,
+  METRICS,
+  type MetricName,
+  VPN_REGION_DIMENSION,
+} from '#shared/metric-names.ts';
 
 export interface MetricAlarmSpec {
   readonly alarm: Exclude<LinkAlarm, 'Outage'>;

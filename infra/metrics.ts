@@ -1,9 +1,10 @@
 /**
- * The metric contract (design.md; names in infra/alarm-specs.ts) as CDK Metric objects for the
+ * The metric contract (design.md; names and dimensions in functions/shared/metric-names.ts) as CDK Metric objects for the
  * dashboard. The functions publish these; infra only reads them.
  */
 import { Duration } from 'aws-cdk-lib';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { type LinkMetricKeys, metricDimensionsFor } from '#shared/metric-names.ts';
 import { LINK_DIMENSION, type METRICS } from './alarm-specs.ts';
 
 /** A metric name of the contract (METRICS in infra/alarm-specs.ts). */
@@ -27,6 +28,23 @@ export function linkMetric(
     namespace,
     metricName: name,
     dimensionsMap: { [LINK_DIMENSION]: link },
+    statistic: options.statistic,
+    period: Duration.seconds(options.periodSeconds ?? 60),
+    ...(options.label !== undefined && { label: options.label }),
+  });
+}
+
+/** A metric of the contract with the dimension the contract gives it for `link` (metric-names.ts). */
+export function contractMetric(
+  namespace: string,
+  link: LinkMetricKeys,
+  name: LinkMetricName,
+  options: LinkMetricOptions,
+): Metric {
+  return new Metric({
+    namespace,
+    metricName: name,
+    dimensionsMap: metricDimensionsFor(name, link),
     statistic: options.statistic,
     period: Duration.seconds(options.periodSeconds ?? 60),
     ...(options.label !== undefined && { label: options.label }),

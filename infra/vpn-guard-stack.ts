@@ -71,25 +71,11 @@ export class VpnGuardStack extends Stack {
     this.publishMetric = new GuardFunction(this, 'PublishMetric', {
       functionId: 'publish-metric',
       config,
-      description: 'VPN Guard publish-metric: publishes tick and remediation figures to CloudWatch',
+      description:
+        'VPN Guard publish-metric: tick and remediation figures as embedded metric format in its log group (no CloudWatch API call)',
       // Below the ASL's 15 s Task timeout.
       timeout: Duration.seconds(12),
     });
-    this.publishMetric.addToPolicy(
-      new PolicyStatement({
-        sid: 'PutMetricDataInNamespace',
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': config.namespace } },
-      }),
-    );
-    this.publishMetric.acknowledgeWildcard(
-      'Resource',
-      '*',
-      'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited by the ' +
-        "cloudwatch:namespace condition to this deployment's namespace.",
-    );
-
     this.canaries = [...linksByCanaryVpc(config)].map(
       ([vpcId, links]) =>
         new Canary(this, `Canary${vpcId.replace(/^vpc-/, 'Vpc')}`, { config, vpcId, links }),

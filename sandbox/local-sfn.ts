@@ -56,6 +56,12 @@ export interface HistoryEvent {
   readonly input?: string;
   /** The state's (or execution's) output as JSON text, only while {@link recordExecutionData} is on. */
   readonly output?: string;
+  /**
+   * UTF-8 bytes of the state's input and (on exit) output as JSON: what Step Functions holds to its
+   * 256 KiB payload quota (https://docs.aws.amazon.com/step-functions/latest/dg/limits-overview.html).
+   */
+  readonly inputBytes?: number;
+  readonly outputBytes?: number;
 }
 
 let keepExecutionData = false;
@@ -388,10 +394,14 @@ function toHistoryEvent(event: EventLog): HistoryEvent {
         ? { error: String(event.Error), cause: String((event as { Cause?: unknown }).Cause ?? '') }
         : {};
     const stateType = (event.state as { type?: string }).type;
+    const { input, output } = event.state as { input?: unknown; output?: unknown };
+    const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
     return {
       ...base,
       state: event.state.name,
       ...(stateType ? { stateType } : {}),
+      ...(input !== undefined && { inputBytes: bytes(input) }),
+      ...(output !== undefined && { outputBytes: bytes(output) }),
       ...(parent ? { parent } : {}),
       ...failure,
       ...retryDetail(event),

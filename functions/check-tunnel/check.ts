@@ -11,7 +11,7 @@ import {
   type RegionReading,
   type VpnConnectionTelemetry,
 } from './telemetry.ts';
-import type { TunnelCheckResult } from './types.ts';
+import type { LinkTunnelDetail, LinkTunnels, RegionCheck, TunnelCheckResult } from './types.ts';
 
 export interface CheckDeps {
   /** Reads one Region's telemetry for the given connection ids. */
@@ -21,11 +21,14 @@ export interface CheckDeps {
   readonly now: () => Date;
 }
 
-/** Checks the tunnels of `links`. */
-export async function checkTunnels(
-  links: readonly LinkConfig[],
-  deps: CheckDeps,
-): Promise<TunnelCheckResult> {
+/** A check's result and the per-connection detail of the links it read (for the log). */
+export interface TunnelCheck {
+  readonly result: TunnelCheckResult;
+  readonly details: readonly LinkTunnelDetail[];
+}
+
+/** Checks the tunnels of `links`: exactly one DescribeVpnConnections per VPN Region among them. */
+export async function checkTunnels(links: readonly LinkConfig[], deps: CheckDeps): Promise<TunnelCheck> {
   const byRegion = connectionIdsByRegion(links);
   const regions = [...byRegion.keys()];
   const errors: unknown[] = [];
@@ -56,14 +59,22 @@ export async function checkTunnels(
     throw new TunnelCheckError(`DescribeVpnConnections failed in every Region (${summary})`);
   }
   const byRegionReading = new Map(readings);
-  return {
-    checkedAt: deps.now().toISOString(),
-    links: links.map((link) => {
-      const reading = byRegionReading.get(link.vpn.region);
-      if (!reading) throw new Error(`no reading for Region ${link.vpn.region}`);
-      return evaluateLink(link, reading);
-    }),
-  };
+  const regionChecks: RegionCheck[] = readings.map(([region, reading]) =>
+    reading.ok
+      ? { region, ok: true, latencyMs: reading.latencyMs }
+      : { region, ok: false, latencyMs: reading.latencyMs, error: reading.error },
+  );
+  const details: LinkTunnelDetail[] = [];
+  const figures: LinkTunnels[] = links.map((link) => {
+    const reading = byRegionReading.get(link.vpn.region);
+    if (!reading) throw new Error(`no reading for Region ${link.vpn.region}`);
+    const evaluated = evaluateLink(link, reading);
+    if (!evaluated.ok) return evaluated;
+    details.push(evaluated);
+    const { connections: _detail, ...linkFigures } = evaluated;
+    return linkFigures;
+  });
+  return { result: { checkedAt: deps.now().toISOString(), regions: regionChecks, links: figures }, details };
 }
 
 function round(ms: number): number {

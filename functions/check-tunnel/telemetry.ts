@@ -3,7 +3,7 @@
  * No SDK types here; the adapter maps DescribeVpnConnections into {@link VpnConnectionTelemetry}.
  */
 import type { LinkConfig } from '#shared/config.ts';
-import type { ConnectionReport, LinkTunnels, TunnelReport } from './types.ts';
+import type { ConnectionReport, LinkTunnelDetail, LinkTunnelsFailed, TunnelReport } from './types.ts';
 
 /** One VPN connection as the adapter reads it. */
 export interface VpnConnectionTelemetry {
@@ -35,9 +35,9 @@ export function connectionReport(id: string, found: VpnConnectionTelemetry | und
   return { vpnConnectionId: id, state: found.state, tunnels: found.tunnels, tunnelsUp };
 }
 
-/** One link's figures from its Region's reading. */
-export function evaluateLink(link: LinkConfig, reading: RegionReading): LinkTunnels {
-  const base = { link: link.name, region: link.vpn.region, latencyMs: reading.latencyMs };
+/** One link's figures (with their per-connection detail) from its Region's reading. */
+export function evaluateLink(link: LinkConfig, reading: RegionReading): LinkTunnelDetail | LinkTunnelsFailed {
+  const base = { link: link.name, region: link.vpn.region };
   if (!reading.ok) return { ...base, ok: false, error: reading.error };
   const byId = new Map(reading.connections.map((connection) => [connection.vpnConnectionId, connection]));
   const connections = link.vpn.vpnConnectionIds.map((id) => connectionReport(id, byId.get(id)));

@@ -19,7 +19,11 @@ export interface ConnectionReport {
   readonly tunnelsUp: number;
 }
 
-/** One link's tunnel figures, when its Region's API answered. */
+/**
+ * One link's tunnel figures, when its Region's API answered: what the Monitor's next states need
+ * (publish-metric, start-remediation) and nothing more, so 200 links stay a few tens of KB of state.
+ * The per-connection and per-tunnel detail goes to the function's log ({@link LinkTunnelDetail}).
+ */
 export interface LinkTunnelsOk {
   readonly link: string;
   readonly region: string;
@@ -29,8 +33,10 @@ export interface LinkTunnelsOk {
   readonly minTunnelsUp: number;
   /** tunnelsUp >= minTunnelsUp */
   readonly healthy: boolean;
-  /** Latency of the DescribeVpnConnections call that served this link, ms. */
-  readonly latencyMs: number;
+}
+
+/** A link's figures with their per-connection detail (logged, not returned). */
+export interface LinkTunnelDetail extends LinkTunnelsOk {
   readonly connections: readonly ConnectionReport[];
 }
 
@@ -39,13 +45,28 @@ export interface LinkTunnelsFailed {
   readonly link: string;
   readonly region: string;
   readonly ok: false;
-  readonly latencyMs: number;
   readonly error: { readonly name: string; readonly message: string };
 }
 
 export type LinkTunnels = LinkTunnelsOk | LinkTunnelsFailed;
 
+/**
+ * One VPN Region's collection: the single DescribeVpnConnections call that read every link of the
+ * Region this tick. Its success and latency are the Region's (metrics TunnelCheckSuccess and
+ * TunnelCheckLatency, dimension VpnRegion), not copied per link.
+ */
+export type RegionCheck =
+  | { readonly region: string; readonly ok: true; readonly latencyMs: number }
+  | {
+      readonly region: string;
+      readonly ok: false;
+      readonly latencyMs: number;
+      readonly error: { readonly name: string; readonly message: string };
+    };
+
 export interface TunnelCheckResult {
   readonly checkedAt: string;
+  /** One entry per VPN Region asked, in the order of the links. */
+  readonly regions: readonly RegionCheck[];
   readonly links: readonly LinkTunnels[];
 }

@@ -1,21 +1,33 @@
 /**
- * Pure: the metric datums of one monitor tick (design.md metric contract). Each collected figure
- * has its success/failure twin; a collection failure publishes the twin as 0 and *no* figure, so a
- * read failure is never mistaken for tunnels down or connectivity lost. `CanarySuccess` is the
+ * Pure: the metric datums of one monitor tick (design.md metric contract, names and dimensions in
+ * functions/shared/metric-names.ts). Each collected figure has its success/failure twin; a collection
+ * failure publishes the twin as 0 and *no* figure, so a read failure is never mistaken for tunnels
+ * down or connectivity lost. The collections' own figures are per VPN Region (one
+ * DescribeVpnConnections each) and per canary VPC (one ping-canary invocation each); the link's
+ * figures (TunnelsUp, CanarySuccess, CanaryLatency, CanaryLoss) are per link. `CanarySuccess` is the
  * link's k-of-n path verdict (at least `canary.minTargetsUp` targets reachable), not "every target".
  */
 
-import type { LinkTunnels, TunnelCheckResult } from '#functions/check-tunnel/types.ts';
+import type { LinkTunnels, RegionCheck, TunnelCheckResult } from '#functions/check-tunnel/types.ts';
 import type { CanaryResult, LinkCanaryReport } from '#functions/ping-canary/types.ts';
-import { METRICS } from '#infra/alarm-specs.ts';
 import type { LinkConfig } from '#shared/config.ts';
+import {
+  CANARY_VPC_DIMENSION,
+  LINK_DIMENSION,
+  METRICS,
+  type MetricDimension,
+  type MetricName,
+  VPN_REGION_DIMENSION,
+} from '#shared/metric-names.ts';
 
 export type MetricUnit = 'Count' | 'Milliseconds' | 'Percent' | 'Seconds';
 
-/** A datum in our own shape; the adapter maps it to PutMetricData's MetricDatum. */
+/** A datum in our own shape: one value of one metric, with the one dimension the contract gives it. */
 export interface Datum {
-  readonly metricName: string;
-  readonly link: string;
+  readonly metricName: MetricName;
+  readonly dimension: MetricDimension;
+  /** The dimension's value: a link name, a VPN Region or a canary VPC id. */
+  readonly dimensionValue: string;
   readonly value: number;
   readonly unit: MetricUnit;
   readonly timestamp: string;
@@ -37,9 +49,13 @@ export type CanaryBranch =
       readonly cause?: string;
     };
 
+/** Something a tick could not collect: a Region's tunnel read, a VPC's canary, or one link in them. */
 export interface CollectionFailure {
-  readonly link: string;
   readonly collector: 'tunnels' | 'canary';
+  /** The VPN Region (tunnels) or canary VPC (canary) whose collection failed. */
+  readonly scope: string;
+  /** The links left without figures. */
+  readonly links: readonly string[];
   readonly error: string;
 }
 
@@ -47,6 +63,8 @@ export interface TickMetrics {
   readonly datums: Datum[];
   readonly failures: CollectionFailure[];
 }
+
+const distinct = <T>(values: readonly T[]): T[] => [...new Set(values)];
 
 /** Every datum of a tick for `links`, and what could not be collected. */
 export function tickDatums(
@@ -56,56 +74,124 @@ export function tickDatums(
   now: Date,
 ): TickMetrics {
   const timestamp = (tunnels.ok ? tunnels.result.checkedAt : undefined) ?? now.toISOString();
+  const datums: Datum[] = [];
+  const failures: CollectionFailure[] = [];
+  const datum = (
+    metricName: MetricName,
+    dimension: MetricDimension,
+    dimensionValue: string,
+    value: number,
+    unit: MetricUnit,
+  ) => datums.push({ metricName, dimension, dimensionValue, value, unit, timestamp });
+
+  // The tunnel collection, per VPN Region: one call read every link of the Region.
+  const regionChecks = new Map<string, RegionCheck>(
+    tunnels.ok ? (tunnels.result.regions ?? []).map((check) => [check.region, check]) : [],
+  );
   const tunnelByLink = new Map<string, LinkTunnels>(
     tunnels.ok ? tunnels.result.links.map((entry) => [entry.link, entry]) : [],
   );
-  const canaryByLink = new Map<string, LinkCanaryReport | { failed: string }>();
-  for (const branch of canaries) {
-    if (branch.ok) {
-      for (const report of branch.result.links) canaryByLink.set(report.link, report);
-      // A link the canary could not judge (unresolved names decide it): a collection failure.
-      for (const failure of branch.result.failures ?? [])
-        canaryByLink.set(failure.link, { failed: `${failure.error}: ${failure.message}` });
-    } else for (const link of branch.links) canaryByLink.set(link, { failed: branch.error });
-  }
-
-  const datums: Datum[] = [];
-  const failures: CollectionFailure[] = [];
-  for (const { name: link } of links) {
-    const datum = (metricName: string, value: number, unit: MetricUnit) =>
-      datums.push({ metricName, link, value, unit, timestamp });
-
-    const tunnel = tunnelByLink.get(link);
-    if (tunnel?.ok) {
-      datum(METRICS.tunnelCheckSuccess, 1, 'Count');
-      datum(METRICS.tunnelsUp, tunnel.tunnelsUp, 'Count');
-      datum(METRICS.tunnelCheckLatency, tunnel.latencyMs, 'Milliseconds');
-    } else {
-      datum(METRICS.tunnelCheckSuccess, 0, 'Count');
-      // The failed call's latency is still a figure worth having (a slow, failing API).
-      if (tunnel) datum(METRICS.tunnelCheckLatency, tunnel.latencyMs, 'Milliseconds');
-      const error = tunnel
-        ? `${tunnel.error.name}: ${tunnel.error.message}`
+  for (const region of distinct(links.map((link) => link.vpn.region))) {
+    const regionLinks = links.filter((link) => link.vpn.region === region).map((link) => link.name);
+    const check = regionChecks.get(region);
+    datum(METRICS.tunnelCheckSuccess, VPN_REGION_DIMENSION, region, check?.ok ? 1 : 0, 'Count');
+    // The failed call's latency is still a figure worth having (a slow, failing API).
+    if (check)
+      datum(METRICS.tunnelCheckLatency, VPN_REGION_DIMENSION, region, check.latencyMs, 'Milliseconds');
+    if (!check?.ok) {
+      const error = check
+        ? `${check.error.name}: ${check.error.message}`
         : tunnels.ok
           ? 'not checked'
           : tunnels.error;
-      failures.push({ link, collector: 'tunnels', error });
+      failures.push({ collector: 'tunnels', scope: region, links: regionLinks, error });
     }
+  }
+  for (const { name: link } of links) {
+    const tunnel = tunnelByLink.get(link);
+    if (tunnel?.ok) datum(METRICS.tunnelsUp, LINK_DIMENSION, link, tunnel.tunnelsUp, 'Count');
+  }
 
-    const canary = canaryByLink.get(link);
-    if (canary && !('failed' in canary)) {
-      datum(METRICS.canarySuccess, canary.success ? 1 : 0, 'Count');
-      datum(METRICS.canaryLoss, canary.lossPercent, 'Percent');
-      if (canary.latencyMs !== null) datum(METRICS.canaryLatency, canary.latencyMs, 'Milliseconds');
-    } else {
+  // The canary collection, per canary VPC: one invocation probed every link of the VPC.
+  const canaryByLink = new Map<string, LinkCanaryReport>();
+  const branchByVpc = new Map<string, CanaryBranch>();
+  for (const branch of canaries) {
+    const vpcId = branch.ok ? branch.result.vpcId : (branch.vpcId ?? vpcOf(links, branch.links));
+    if (vpcId) branchByVpc.set(vpcId, branch);
+    if (branch.ok) for (const report of branch.result.links) canaryByLink.set(report.link, report);
+  }
+  for (const vpcId of distinct(links.map((link) => link.canary.vpcId))) {
+    const vpcLinks = links.filter((link) => link.canary.vpcId === vpcId).map((link) => link.name);
+    const branch = branchByVpc.get(vpcId);
+    if (!branch?.ok) {
+      datum(METRICS.canaryCheckSuccess, CANARY_VPC_DIMENSION, vpcId, 0, 'Count');
       failures.push({
-        link,
         collector: 'canary',
-        error: canary ? canary.failed : 'no canary ran for this link',
+        scope: vpcId,
+        links: vpcLinks,
+        error: branch ? branch.error : 'no canary ran for this VPC',
+      });
+      continue;
+    }
+    // A link the canary could not judge (unresolved names decide it) fails the VPC's collection.
+    const unjudged = (branch.result.failures ?? []).filter((failure) => vpcLinks.includes(failure.link));
+    const missing = vpcLinks.filter(
+      (link) => !canaryByLink.has(link) && !unjudged.some((failure) => failure.link === link),
+    );
+    const complete = unjudged.length === 0 && missing.length === 0;
+    datum(METRICS.canaryCheckSuccess, CANARY_VPC_DIMENSION, vpcId, complete ? 1 : 0, 'Count');
+    if (branch.result.durationMs !== undefined) {
+      datum(
+        METRICS.canaryCheckLatency,
+        CANARY_VPC_DIMENSION,
+        vpcId,
+        branch.result.durationMs,
+        'Milliseconds',
+      );
+    }
+    for (const failure of unjudged) {
+      failures.push({
+        collector: 'canary',
+        scope: vpcId,
+        links: [failure.link],
+        error: `${failure.error}: ${failure.message}`,
+      });
+    }
+    if (missing.length > 0) {
+      failures.push({
+        collector: 'canary',
+        scope: vpcId,
+        links: missing,
+        error: 'no canary result for the link',
       });
     }
   }
+  for (const { name: link } of links) {
+    const canary = canaryByLink.get(link);
+    if (!canary) continue;
+    datum(METRICS.canarySuccess, LINK_DIMENSION, link, canary.success ? 1 : 0, 'Count');
+    datum(METRICS.canaryLoss, LINK_DIMENSION, link, canary.lossPercent, 'Percent');
+    if (canary.latencyMs !== null)
+      datum(METRICS.canaryLatency, LINK_DIMENSION, link, canary.latencyMs, 'Milliseconds');
+  }
   return { datums, failures };
+}
+
+/** The canary VPC of the named links (a failed branch's), from the config. */
+function vpcOf(links: readonly LinkConfig[], names: readonly string[]): string | undefined {
+  return links.find((link) => names.includes(link.name))?.canary.vpcId;
+}
+
+/** One line naming every collection failure of a tick (the Monitor's CollectionIncomplete cause). */
+export function failureSummary(failures: readonly CollectionFailure[]): string {
+  if (failures.length === 0) return '';
+  return failures
+    .map(
+      (failure) =>
+        `${failure.collector} ${failure.scope} (${failure.links.length} link(s): ${failure.links.slice(0, 5).join(', ')}${failure.links.length > 5 ? ', ...' : ''}): ${failure.error}`,
+    )
+    .join('; ')
+    .slice(0, 2000);
 }
 
 /** How a remediation ended, as publish-metric records it. */
@@ -122,9 +208,10 @@ export interface RemediationOutcomeInput {
  */
 export function remediationDatums(input: RemediationOutcomeInput, now: Date): Datum[] {
   const timestamp = now.toISOString();
-  const datum = (metricName: string, value: number, unit: MetricUnit): Datum => ({
+  const datum = (metricName: MetricName, value: number, unit: MetricUnit): Datum => ({
     metricName,
-    link: input.link,
+    dimension: LINK_DIMENSION,
+    dimensionValue: input.link,
     value,
     unit,
     timestamp,
@@ -140,9 +227,35 @@ export function remediationDatums(input: RemediationOutcomeInput, now: Date): Da
   ];
 }
 
-/** Splits datums into PutMetricData-sized batches (at most 1,000 datums a call). */
-export function batches<T>(items: readonly T[], size = 1000): T[][] {
-  const out: T[][] = [];
-  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
-  return out;
+/** The datums of one EMF document: one dimension value at one timestamp. */
+export interface DatumGroup {
+  readonly dimension: MetricDimension;
+  readonly dimensionValue: string;
+  readonly timestamp: string;
+  readonly datums: readonly Datum[];
+}
+
+/**
+ * Groups datums into the embedded-metric-format documents they need: an EMF document carries one
+ * set of dimension values and one timestamp (its `_aws.Timestamp`), so each (dimension, value,
+ * timestamp) is one document, in first-seen order.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+ */
+export function datumGroups(datums: readonly Datum[]): DatumGroup[] {
+  const groups = new Map<
+    string,
+    { dimension: MetricDimension; dimensionValue: string; timestamp: string; datums: Datum[] }
+  >();
+  for (const datum of datums) {
+    const key = `${datum.dimension}\u0000${datum.dimensionValue}\u0000${datum.timestamp}`;
+    const group = groups.get(key) ?? {
+      dimension: datum.dimension,
+      dimensionValue: datum.dimensionValue,
+      timestamp: datum.timestamp,
+      datums: [],
+    };
+    group.datums.push(datum);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }

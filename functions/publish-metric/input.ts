@@ -9,7 +9,11 @@ export const TickInput = z.object({
   tunnels: z.discriminatedUnion('ok', [
     z.object({
       ok: z.literal(true),
-      result: z.looseObject({ checkedAt: z.string(), links: z.array(z.looseObject({})) }),
+      result: z.looseObject({
+        checkedAt: z.string(),
+        regions: z.array(z.looseObject({ region: z.string(), ok: z.boolean() })),
+        links: z.array(z.looseObject({})),
+      }),
     }),
     z.object(ErrorBranch),
   ]),

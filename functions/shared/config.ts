@@ -235,6 +235,22 @@ const TopicEncryptionFields = {
     .default('customer-managed-key'),
 };
 
+/**
+ * The Monitor machine's own logging (a self-contained block). An EXPRESS machine keeps no execution
+ * history: its log group is the history, and it is billed by the byte ingested. `ERROR` (default)
+ * logs only the events of failed executions and states, with their data (what an operator needs to
+ * see why a tick failed); `ALL` logs every state's input and output of every tick, for debugging,
+ * at roughly one CloudWatch Logs ingestion of the whole state per state per tick (see the notes).
+ * https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
+ */
+export const MonitorLoggingSchema = z
+  .object({
+    executionLogLevel: z
+      .enum(['ERROR', 'ALL'], { error: 'must be "ERROR" (default) or "ALL" (every state, for debugging)' })
+      .default('ERROR'),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     namespace: z
@@ -289,6 +305,7 @@ export const ConfigSchema = z
         confirmSeconds: 30,
       }),
     alarms: AlarmTuningSchema.default({ periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 2 }),
+    monitor: MonitorLoggingSchema.default({ executionLogLevel: 'ERROR' }),
     observability: z
       .object({
         logRetentionDays: z

@@ -5,12 +5,13 @@
  */
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { rethrowAs, VpnGuardError } from './errors.ts';
+import { AwsThrottledError, rethrowAs, VpnGuardError } from './errors.ts';
 import {
   CLOSED_RETENTION_SECONDS,
   type IncidentRecord,
@@ -85,6 +86,50 @@ export async function getIncident(
     })
     .catch(fail(`GetItem ${pk}`));
   return toIncident(output.Item);
+}
+
+/** BatchGetItem's limit of keys per call (API_BatchGetItem). */
+const BATCH_GET_KEYS = 100;
+/** Rounds of UnprocessedKeys re-requested before giving up as throttled. */
+const UNPROCESSED_ROUNDS = 3;
+
+/**
+ * The incident items of `links`, read consistently with one BatchGetItem per 100 links (a Monitor
+ * tick's reads stay a few calls at hundreds of links); links without an incident are absent. Keys
+ * DynamoDB leaves unprocessed (throughput) are asked again, then reported as throttling.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html
+ */
+export async function getIncidents(
+  table: IncidentTable,
+  links: readonly string[],
+  { signal }: Options,
+): Promise<Map<string, IncidentRecord>> {
+  const byKey = new Map([...new Set(links)].map((link) => [incidentKey(link), link]));
+  const found = new Map<string, IncidentRecord>();
+  const keys = [...byKey.keys()];
+  for (let start = 0; start < keys.length; start += BATCH_GET_KEYS) {
+    let pending: Item[] = keys.slice(start, start + BATCH_GET_KEYS).map((pk) => ({ pk: { S: pk } }));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > UNPROCESSED_ROUNDS) {
+        throw new AwsThrottledError(`BatchGetItem left ${pending.length} incident key(s) unprocessed`);
+      }
+      const output = await table.client
+        .send(
+          new BatchGetItemCommand({
+            RequestItems: { [table.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+          { abortSignal: signal },
+        )
+        .catch(fail(`BatchGetItem of ${pending.length} incident(s)`));
+      for (const item of output.Responses?.[table.tableName] ?? []) {
+        const link = byKey.get(item.pk?.S ?? '');
+        const incident = toIncident(item);
+        if (link && incident) found.set(link, incident);
+      }
+      pending = output.UnprocessedKeys?.[table.tableName]?.Keys ?? [];
+    }
+  }
+  return found;
 }
 
 /**

@@ -12,10 +12,12 @@ import { lockKey } from '#functions/remediation-guard/lock.ts';
 import { linkAlarmName, linkOfOutageAlarm } from '#shared/alarm-names.ts';
 import { type Config, findLink, remediationEnabledFor } from '#shared/config.ts';
 import { AwsThrottledError, describeError, isThrottling } from '#shared/errors.ts';
+import type { IncidentRecord } from '#shared/incident.ts';
 import { attemptInput } from '#shared/incident.ts';
 import {
   advanceAttempt,
   getIncident,
+  getIncidents,
   type IncidentTable,
   openIncident,
   recordHealthyTick,
@@ -96,9 +98,21 @@ export function alarmObservations(
   return { observations, skipped };
 }
 
-async function readItems(deps: StartDeps, link: string, needGates: boolean): Promise<LinkItems> {
+/**
+ * The items deciding one link. `prefetched` is the incident read by the tick's batch (first round
+ * only; a re-decision re-reads it). The lock and budget gate a start, so they are read for a failing
+ * link, and for a healthy one only while its incident is open (decide.ts reads them for nothing else).
+ */
+async function readItems(
+  deps: StartDeps,
+  observation: Observation,
+  prefetched?: { incident: IncidentRecord | null },
+): Promise<LinkItems> {
   const options = { signal: deps.signal };
-  const incident = await getIncident(deps.table, link, options);
+  const link = observation.link;
+  const incident = prefetched ? prefetched.incident : await getIncident(deps.table, link, options);
+  const needGates =
+    observation.state === 'failing' || (observation.state === 'healthy' && incident?.status === 'open');
   if (!needGates) return { incident, lock: null, budget: null };
   const [lock, budget] = await Promise.all([
     getLock(deps.table, lockKey(link), options),
@@ -127,12 +141,13 @@ async function handleLink(
   deps: StartDeps,
   config: Config,
   observation: Observation,
+  prefetched?: { incident: IncidentRecord | null },
 ): Promise<{ decision: LinkDecision; outcome: Outcome | null }> {
   const base = { link: observation.link, observed: observation.state, severity: observation.severity };
   const settings = config.remediation;
   for (let round = 1; round <= DECIDE_TRIES; round++) {
     const now = deps.now();
-    const items = await readItems(deps, observation.link, observation.state !== 'unknown');
+    const items = await readItems(deps, observation, round === 1 ? prefetched : undefined);
     const decision = decideStart(observation, items, settings, now);
     const incident = items.incident;
     switch (decision.kind) {
@@ -281,6 +296,20 @@ export async function processObservations(
   const skipped: Skipped[] = [...skippedBefore];
   const decisions: LinkDecision[] = [];
   const failures: { link: string; error: unknown }[] = [];
+  // One batched read of every observed link's incident (a tick observes every link): a few calls
+  // per tick however many links, instead of one GetItem each.
+  const observed = observations.filter((observation) => {
+    const link = findLink(config, observation.link);
+    return link !== undefined && remediationEnabledFor(config, link);
+  });
+  const incidents =
+    observed.length > 1
+      ? await getIncidents(
+          deps.table,
+          observed.map((observation) => observation.link),
+          { signal: deps.signal },
+        )
+      : undefined;
   for (const observation of observations) {
     const link = findLink(config, observation.link);
     if (!link) continue;
@@ -295,7 +324,8 @@ export async function processObservations(
       continue;
     }
     try {
-      const { decision, outcome } = await handleLink(deps, config, observation);
+      const prefetched = incidents ? { incident: incidents.get(link.name) ?? null } : undefined;
+      const { decision, outcome } = await handleLink(deps, config, observation, prefetched);
       decisions.push(decision);
       logger.info('incident decision', { ...decision });
       if (outcome?.kind === 'started') {

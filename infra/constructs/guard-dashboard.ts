@@ -13,7 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { Config } from '#shared/config.ts';
-import { linkMetric } from '../metrics.ts';
+import { contractMetric, linkMetric } from '../metrics.ts';
 import type { LinkAlarms } from './link-alarms.ts';
 
 export interface GuardDashboardProps {
@@ -81,9 +81,16 @@ export class GuardDashboard extends Construct {
         }),
         new GraphWidget({
           title: `${link.name}: collection success rate`,
+          // The collections are the link's VPN Region's and canary VPC's (shared with their other links).
           left: [
-            metric('TunnelCheckSuccess', 'Average', 'TunnelCheckSuccess (avg)'),
-            metric('CanarySuccess', 'Average', 'CanarySuccess (avg)'),
+            contractMetric(namespace, link, 'TunnelCheckSuccess', {
+              statistic: 'Average',
+              label: `TunnelCheckSuccess ${link.vpn.region} (avg)`,
+            }),
+            contractMetric(namespace, link, 'CanaryCheckSuccess', {
+              statistic: 'Average',
+              label: `CanaryCheckSuccess ${link.canary.vpcId} (avg)`,
+            }),
           ],
           leftYAxis: { min: 0, max: 1 },
           width: 5,

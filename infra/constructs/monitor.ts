@@ -1,7 +1,7 @@
 /**
  * The Monitor: an EXPRESS state machine run by EventBridge Scheduler at config.schedule. Each tick
  * checks every link's tunnels and runs the canaries in parallel, publishes the figures, and starts
- * a remediation for any link whose Unhealthy alarm is in ALARM.
+ * a remediation for any link the tick's own figures show failing (start-remediation).
  */
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -61,8 +61,13 @@ export class Monitor extends Construct {
       comment: 'VPN Guard monitor tick: tunnels and canaries, metrics, remediation branch',
       definitionBody: aslDefinition('monitor', substitutions).body,
       definitionSubstitutions: substitutions,
-      // EXPRESS keeps no execution history: the logs are the history.
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      // EXPRESS keeps no execution history: the logs are the history. ERROR by default (the failed
+      // ticks, with their data); ALL (every state of every tick) costs its bytes, for debugging.
+      logs: {
+        destination: logGroup,
+        level: config.monitor.executionLogLevel === 'ALL' ? LogLevel.ALL : LogLevel.ERROR,
+        includeExecutionData: true,
+      },
       tracingEnabled: true,
     });
     this.stateMachine.addToRolePolicy(
@@ -73,6 +78,15 @@ export class Monitor extends Construct {
         ...props.canaries.map((canary) => canary.fn),
       ]),
     );
+    if (config.monitor.executionLogLevel !== 'ALL') {
+      acknowledge(
+        this.stateMachine,
+        'AwsSolutions-SF1',
+        'The Monitor runs every minute and its EXPRESS logs are billed per byte: it logs ERROR (every ' +
+          'failed tick, state and cause, with its data) by default; monitor.executionLogLevel "ALL" ' +
+          'logs every state of every tick when debugging.',
+      );
+    }
     for (const reason of stateMachineWildcardReasons) {
       acknowledge(this.stateMachine.role, iam5('Resource', '*'), reason);
     }

@@ -50,12 +50,12 @@ export class RemediationWatch extends Construct {
     const machine = remediation.stateMachine;
 
     // start-remediation: the incident item (read, conditional put/update) and the lock and budget
-    // items it reads to time the next attempt.
+    // items it reads to time the next attempt; a tick reads every link's incident in one batch.
     remediation.startRemediation.function.addEnvironment('LOCK_TABLE_NAME', table.tableName);
     remediation.startRemediation.addToPolicy(
       new PolicyStatement({
         sid: 'IncidentItems',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [table.tableArn],
       }),
     );

@@ -316,6 +316,15 @@ export const COMMAND_ROWS: Readonly<Record<string, CommandRow>> = {
   },
 
   // DynamoDB -------------------------------------------------------------------------------------
+  // BatchGetItem is authorized on each table it reads (API_BatchGetItem: dynamodb:BatchGetItem).
+  'dynamodb:BatchGetItem': {
+    actions: ['dynamodb:BatchGetItem'],
+    requests: (i: { RequestItems?: Record<string, unknown> }, call: RowCall) =>
+      Object.keys(i.RequestItems ?? {}).map((name) => ({
+        action: 'dynamodb:BatchGetItem',
+        resources: [table(call, name)],
+      })),
+  } satisfies CommandRow,
   ...Object.fromEntries(
     ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'].map((command) => [
       `dynamodb:${command}`,

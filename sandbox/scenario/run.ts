@@ -9,6 +9,7 @@ import { DEPLOYMENT_ALARMS, type DeploymentAlarm, deploymentAlarmName } from '#i
 import { type LinkAlarm, linkAlarmName } from '#shared/alarm-names.ts';
 import { AUDIENCE_ATTRIBUTE } from '#shared/audience.ts';
 import type { Config } from '#shared/config.ts';
+import { metricDimensionsFor } from '#shared/metric-names.ts';
 import { failedStateOf, type RemediationReportView, remediationReportSchema } from '../../cli/summary.ts';
 import type { DrillSummary, RouteChange } from '../../cli/types.ts';
 import { realNow } from '../clock.ts';
@@ -580,6 +581,39 @@ export function checkExpectation(
         description: `${countText(expectation)} ${expectation.alarm} transition(s) to ${expectation.to}${expectation.link ? ` for ${expectation.link}` : ''}`,
         met: countMet(expectation, transitions.length),
         detail: String(transitions.length),
+      };
+    }
+    case 'metric-datapoints': {
+      // Each dimension value once: links sharing a VPN Region or canary VPC share its collection metric.
+      const dimensionSets = new Map<string, Record<string, string>>();
+      for (const name of linksOf(world, expectation.link)) {
+        const config = world.config.links.find((l) => l.name === name);
+        if (!config) continue;
+        const dimensions = metricDimensionsFor(expectation.metric, config);
+        dimensionSets.set(JSON.stringify(dimensions), dimensions);
+      }
+      const samples = [...dimensionSets.values()].flatMap((dimensions) =>
+        world.cloudwatch
+          .samples(world.config.namespace, expectation.metric, dimensions)
+          .filter((sample) => sample.timestamp >= world.start),
+      );
+      const matching = samples.filter(
+        (sample) =>
+          expectation.value === undefined ||
+          (sample.count === 1 && sample.sum === expectation.value) ||
+          (sample.min === expectation.value && sample.max === expectation.value),
+      );
+      const where = [...dimensionSets.values()]
+        .map((dimensions) =>
+          Object.entries(dimensions)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        )
+        .join(' / ');
+      return {
+        description: `${countText(expectation)} ${expectation.metric} datapoint(s)${expectation.value !== undefined ? ` of ${expectation.value}` : ''} at ${where || 'no link'}`,
+        met: countMet(expectation, matching.length),
+        detail: `${matching.length} of ${samples.length} since the start`,
       };
     }
     case 'monitor-failures': {

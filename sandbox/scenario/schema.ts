@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEPLOYMENT_ALARMS } from '#infra/alarm-specs.ts';
 import { LINK_ALARMS } from '#shared/alarm-names.ts';
 import { AUDIENCES } from '#shared/audience.ts';
+import { METRICS, type MetricName } from '#shared/metric-names.ts';
 import { SERVICES } from '../world/aws-errors.ts';
 import { Duration, FaultSchema } from '../world/faults.ts';
 
@@ -181,6 +182,24 @@ export const ExpectationSchema = z.discriminatedUnion('check', [
       link: link.optional(),
       alarm: alarmName,
       to: z.enum(ALARM_STATES),
+      ...Count,
+    })
+    .strict()
+    .refine(hasCount, countMessage),
+  z
+    .object({
+      /**
+       * Datapoints of one metric of the contract in the world's CloudWatch (however they arrived:
+       * EMF from publish-metric's log, or an API call), at the dimension the contract gives it for
+       * the link (its name, its VPN Region or its canary VPC), default every link. `value` counts
+       * only datapoints of that value (e.g. TunnelCheckSuccess 0: failed collections).
+       */
+      check: z.literal('metric-datapoints'),
+      metric: z.enum(Object.values(METRICS) as [MetricName, ...MetricName[]], {
+        error: `must be a metric of the contract: ${Object.values(METRICS).join(', ')}`,
+      }),
+      link: link.optional(),
+      value: z.number().optional(),
       ...Count,
     })
     .strict()

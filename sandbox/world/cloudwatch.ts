@@ -15,6 +15,7 @@ import type {
 import type { MathAlarmSpec, MetricAlarmSpec, StackAlarmSpec } from '#infra/alarm-specs.ts';
 import { type AlarmStateValue, evaluateMathAlarm, evaluateMetricAlarm, type Sample } from './alarm-eval.ts';
 import { awsError, UnmodelledCommandError } from './aws-errors.ts';
+import type { ExtractedMetric } from './emf.ts';
 
 type Output<T> = Omit<T, '$metadata'>;
 
@@ -176,6 +177,29 @@ export class CloudWatchModel {
       min: value,
       max: value,
     });
+  }
+
+  /**
+   * Stores the metrics CloudWatch extracted from a function's embedded-metric-format log events
+   * (emf.ts reads them, function-logs.ts captures them), each value a sample at the document's own
+   * timestamp, as CloudWatch stores them.
+   */
+  putExtractedMetrics(metrics: readonly ExtractedMetric[]): void {
+    for (const metric of metrics) {
+      for (const value of metric.values) {
+        this.store({
+          namespace: metric.namespace,
+          metricName: metric.metricName,
+          dimensions: dimensionKey(metric.dimensions),
+          timestamp: metric.timestamp,
+          count: 1,
+          sum: value,
+          min: value,
+          max: value,
+          ...(metric.unit !== undefined && { unit: metric.unit }),
+        });
+      }
+    }
   }
 
   private store(datum: StoredDatum): void {

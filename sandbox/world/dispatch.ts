@@ -127,6 +127,9 @@ export class AwsDispatcher {
       case 'dynamodb:GetItem':
         home();
         return dynamodb.getItem(i);
+      case 'dynamodb:BatchGetItem':
+        home();
+        return dynamodb.batchGetItem(i);
       case 'dynamodb:PutItem':
         home();
         return dynamodb.putItem(i);

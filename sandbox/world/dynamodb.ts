@@ -1,11 +1,13 @@
 /**
- * DynamoDB, the lock table's part of it: GetItem, PutItem, UpdateItem and DeleteItem with real
+ * DynamoDB, the lock table's part of it: GetItem, BatchGetItem, PutItem, UpdateItem and DeleteItem with real
  * condition and update expressions (ddb-expression.ts), ConditionalCheckFailedException (with the
  * item when asked), ReturnValues, and TTL deletion some time after expiry (as AWS, which deletes
  * expired items "within a few days": an expired item stays readable until then).
  */
 import type {
   AttributeValue,
+  BatchGetItemCommandInput,
+  BatchGetItemCommandOutput,
   DeleteItemCommandInput,
   DeleteItemCommandOutput,
   GetItemCommandInput,
@@ -171,6 +173,41 @@ export class DynamoDbModel {
     this.checkKeyOnly(table, input.Key);
     const item = table.items.get(this.keyOf(table, input.Key));
     return item ? { Item: structuredClone(item) } : {};
+  }
+
+  /**
+   * BatchGetItem as AWS documents it (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html):
+   * at most 100 keys in all, no key twice in one table (ValidationException), items found returned
+   * in no particular order, keys not found simply absent. The sandbox serves every key at once, so
+   * UnprocessedKeys is always empty (AWS may return some: the caller must retry them).
+   */
+  batchGetItem(input: BatchGetItemCommandInput): Output<BatchGetItemCommandOutput> {
+    const requests = Object.entries(input.RequestItems ?? {});
+    const total = requests.reduce((sum, [, request]) => sum + (request.Keys?.length ?? 0), 0);
+    if (requests.length === 0 || total === 0)
+      throw validation("1 validation error detected: Value at 'requestItems' failed to satisfy constraint");
+    if (total > 100) throw validation('Too many items requested for the BatchGetItem call');
+    const responses: Record<string, Record<string, AttributeValue>[]> = {};
+    for (const [name, request] of requests) {
+      this.rejectUnmodelled(
+        request,
+        ['ProjectionExpression', 'AttributesToGet', 'ExpressionAttributeNames'],
+        'BatchGetItem',
+      );
+      const table = this.table(name);
+      const seen = new Set<string>();
+      const items: Record<string, AttributeValue>[] = [];
+      for (const key of request.Keys ?? []) {
+        this.checkKeyOnly(table, key);
+        const id = this.keyOf(table, key);
+        if (seen.has(id)) throw validation('Provided list of item keys contains duplicates');
+        seen.add(id);
+        const item = table.items.get(id);
+        if (item) items.push(structuredClone(item));
+      }
+      responses[name] = items;
+    }
+    return { Responses: responses, UnprocessedKeys: {} };
   }
 
   putItem(input: PutItemCommandInput): Output<PutItemCommandOutput> {

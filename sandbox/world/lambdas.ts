@@ -12,6 +12,7 @@ import { WorldError } from './aws-errors.ts';
 import { type CallerContext, callerContext } from './calls.ts';
 import type { WorldContext } from './context.ts';
 import type { LambdaFaultHit } from './fault-injection.ts';
+import { captureFunctionOutput } from './function-logs.ts';
 import type { LinkModel } from './link-model.ts';
 import { ACCOUNT, HOME_REGION, LOCK_TABLE_NAME, remediationTimeoutSeconds, TOPIC_ARN } from './settings.ts';
 
@@ -148,7 +149,10 @@ export class Lambdas {
       return entry.handler(event, context);
     };
     // Tracked as a function so that the handler's SDK retries can wait in simulated time (clock.wait).
-    const result = await this.world.clock.track(label, () => callerContext.run(caller, run));
+    // Its stdout is its log group: EMF documents there become metrics (function-logs.ts).
+    const result = await this.world.clock.track(label, () =>
+      callerContext.run(caller, () => captureFunctionOutput(entry.id, invocationId, run)),
+    );
     if (entry.id === 'notify') this.labelNotification(invocationId, result, event);
     return result;
   }

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  BatchGetItemCommand,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -111,6 +112,7 @@ const MODELLED: Record<
     client: DynamoDBClient,
     commands: [
       ['GetItem', GetItemCommand],
+      ['BatchGetItem', BatchGetItemCommand],
       ['PutItem', PutItemCommand],
       ['UpdateItem', UpdateItemCommand],
       ['DeleteItem', DeleteItemCommand],

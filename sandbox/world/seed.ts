@@ -6,9 +6,10 @@
  * table, the topic and the two state machines. Also the config itself: canary targets rewritten to
  * the loopback listeners that stand for the hosts across each VPN.
  */
-import { linkAlarmSpecs, METRICS } from '#infra/alarm-specs.ts';
+import { linkAlarmSpecs } from '#infra/alarm-specs.ts';
 import { localFunctionArn, substituteAsl } from '#infra/asl.ts';
 import { type Config, parseConfig } from '#shared/config.ts';
+import { METRICS, type MetricName, metricDimensionsFor } from '#shared/metric-names.ts';
 import { WorldError } from './aws-errors.ts';
 import type { WorldContext } from './context.ts';
 import type { LinkModel } from './link-model.ts';
@@ -71,6 +72,7 @@ function withTargets(raw: Config, targets: (link: number) => { host: string; por
 export function seedWorld(world: WorldContext, links: LinkModel, historyMinutes: number): void {
   const { asg, cloudwatch, config, ec2, ids, start, timing } = world;
   const history = historyMinutes * 60_000;
+  const seededCollections = new Set<string>();
   for (const link of config.links) {
     const vpcId = link.canary.vpcId;
     const subnetId = `subnet-${vpcId.slice(4, 12)}0a11ce5ba`;
@@ -177,15 +179,25 @@ export function seedWorld(world: WorldContext, links: LinkModel, historyMinutes:
     }
     const specs = linkAlarmSpecs(config, link);
     cloudwatch.addLinkAlarms(link.name, specs.metricAlarms, specs.outage, 'OK', start - history);
-    // What a healthy Monitor would have published at each tick of the history.
+    // What a healthy Monitor would have published at each tick of the history: the link's own
+    // figures, and (once per VPN Region / canary VPC) the collections' figures.
     const tunnels = link.vpn.vpnConnectionIds.length * 2;
+    const firstOfRegion = !seededCollections.has(`region:${link.vpn.region}`);
+    const firstOfVpc = !seededCollections.has(`vpc:${link.canary.vpcId}`);
+    seededCollections.add(`region:${link.vpn.region}`).add(`vpc:${link.canary.vpcId}`);
     for (let t = start - history; t < start; t += 60_000) {
       const at = t + timing.tickOffsetSeconds * 1000;
-      const seed = (metric: string, value: number) =>
-        cloudwatch.seed(config.namespace, metric, { Link: link.name }, at, value);
-      seed(METRICS.tunnelCheckSuccess, 1);
+      const seed = (metric: MetricName, value: number) =>
+        cloudwatch.seed(config.namespace, metric, metricDimensionsFor(metric, link), at, value);
+      if (firstOfRegion) {
+        seed(METRICS.tunnelCheckSuccess, 1);
+        seed(METRICS.tunnelCheckLatency, 40);
+      }
+      if (firstOfVpc) {
+        seed(METRICS.canaryCheckSuccess, 1);
+        seed(METRICS.canaryCheckLatency, 5);
+      }
       seed(METRICS.tunnelsUp, tunnels);
-      seed(METRICS.tunnelCheckLatency, 40);
       seed(METRICS.canarySuccess, 1);
       seed(METRICS.canaryLoss, 0);
       seed(METRICS.canaryLatency, 0.2);

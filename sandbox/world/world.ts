@@ -45,6 +45,7 @@ import { Ec2Model } from './ec2.ts';
 import { Executions, type RemediationRequest } from './executions.ts';
 import { FaultInjector } from './fault-injection.ts';
 import type { Fault } from './faults.ts';
+import { FunctionLogs, installFunctionOutputCapture } from './function-logs.ts';
 import { IdFactory } from './ids.ts';
 import { canaryFunctionArn, installHandlerEnvironment, Lambdas } from './lambdas.ts';
 import { LinkModel, type LinkStatus } from './link-model.ts';
@@ -121,6 +122,8 @@ export class World {
   readonly ssm: SsmModel;
   /** IAM in the loop (sandbox/iam): the deployed policies of every caller. */
   readonly iam: IamAuthorizer;
+  /** What the functions wrote to stdout: their log groups, and the EMF metrics CloudWatch took from them. */
+  readonly functionLogs: FunctionLogs;
   readonly events: WorldEvent[] = [];
   /** Faults applied so far (with their simulated times), for time-to-detect. */
   readonly faults: { readonly at: number; readonly fault: Fault }[] = [];
@@ -199,6 +202,7 @@ export class World {
       changed: () => this.changed(),
     };
     this.links = new LinkModel(this.context, hosts);
+    this.functionLogs = new FunctionLogs(this.cloudwatch, () => this.clock.now());
     this.lambdas = new Lambdas(this.context, this.links);
     this.executions = new Executions(this.context, this.lambdas);
     this.monitor = new MonitorSchedule(this.context, this.executions);
@@ -278,6 +282,7 @@ export class World {
   private async install(): Promise<void> {
     this.restores.push(installHandlerEnvironment(this.context));
     this.restores.push(installSimulatedDate(() => this.clock.now()));
+    this.restores.push(installFunctionOutputCapture(this.functionLogs));
     this.restores.push(
       installClientMocks(
         (service, command, region, input) => this.dispatcher.dispatch(service, command, region, input),

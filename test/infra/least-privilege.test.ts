@@ -85,11 +85,10 @@ const ALLOWED_ON_ANY_RESOURCE = new Set([
   'ssm:DescribeInstanceInformation',
   // Only with a condition (checked below).
   'ec2:DescribeVpnConnections',
-  'cloudwatch:PutMetricData',
 ]);
 
 describe('no role', () => {
-  it('allows any action but reads (and conditioned PutMetricData) on Resource "*"', () => {
+  it('allows any action but reads (and a conditioned DescribeVpnConnections) on Resource "*"', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
     const onAnyResource = policies
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
@@ -129,12 +128,11 @@ describe('check-tunnel', () => {
 });
 
 describe('publish-metric', () => {
-  it('may only PutMetricData, and only into the configured namespace', () => {
+  it('calls no CloudWatch API: its metrics are embedded metric format in its own log group', () => {
     const role = stack.publishMetric.role;
-    expect(actionSet(role)).toEqual(['cloudwatch:PutMetricData']);
-    expect(statementFor(role, 'cloudwatch:PutMetricData').Condition).toEqual({
-      StringEquals: { 'cloudwatch:namespace': 'AcmeVpn' },
-    });
+    expect(actionSet(role).filter((action) => action.startsWith('cloudwatch:'))).toEqual([]);
+    const logs = statementsOf(role).find((statement) => actionsOf(statement).includes('logs:PutLogEvents'));
+    expect(logs?.Resource).toEqual(arnOf(stack.publishMetric.logGroup));
   });
 });
 
@@ -190,6 +188,7 @@ describe('start-remediation', () => {
     const role = stack.remediation.startRemediation.role;
     expect(actionSet(role)).toEqual([
       'cloudwatch:DescribeAlarms',
+      'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',

@@ -43,11 +43,11 @@ beforeAll(() => {
 });
 
 describe('Monitor', () => {
-  it('is an EXPRESS state machine logging ALL events with execution data, traced, its ARNs substituted', () => {
+  it('is an EXPRESS state machine logging ERROR events with execution data by default, traced, its ARNs substituted', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'EXPRESS',
       LoggingConfiguration: {
-        Level: 'ALL',
+        Level: 'ERROR',
         IncludeExecutionData: true,
         Destinations: [
           { CloudWatchLogsLogGroup: { LogGroupArn: arnOf(stack.monitor.node.findChild('LogGroup')) } },
@@ -478,6 +478,21 @@ describe('alarm topic', () => {
   });
 });
 
+describe('Monitor logging option', () => {
+  it('logs ALL events of every tick when monitor.executionLogLevel is ALL (for debugging)', () => {
+    // Prepare
+    const raw = JSON.parse(readFileSync(EXAMPLE_CONFIG, 'utf8'));
+    const path = writeTempConfig({ ...raw, monitor: { executionLogLevel: 'ALL' } });
+    // Act
+    const { template: all } = synthesize(path);
+    // Assess
+    all.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'EXPRESS',
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+  });
+});
+
 describe('Remediation', () => {
   it('is a STANDARD state machine whose top-level TimeoutSeconds is (replacement + verify + 20) minutes', () => {
     const machine = template.findResources('AWS::StepFunctions::StateMachine', {
@@ -559,6 +574,10 @@ describe('dashboard and outputs', () => {
       'CanaryLatency',
       'CanaryLoss',
       'TunnelCheckSuccess',
+      // The collections' success on the link's row: its VPN Region's and its canary VPC's.
+      `\\"VpnRegion\\",\\"${link.vpn.region}\\"`,
+      'CanaryCheckSuccess',
+      `\\"CanaryVpc\\",\\"${link.canary.vpcId}\\"`,
       '\\"value\\":200',
       'latencyThresholdMs',
       '\\"type\\":\\"alarm\\"',

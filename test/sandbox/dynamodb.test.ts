@@ -20,6 +20,22 @@ const lockPut = (holder: string, now: number) => ({
 });
 
 describe('sandbox DynamoDB', () => {
+  it('BatchGetItem returns the items found, leaves out the missing, and refuses duplicates or more than 100 keys', () => {
+    const { db } = model();
+    db.putItem(lockPut('exec-1', 100));
+    const keys = (...pks: string[]) => ({
+      RequestItems: { [TABLE]: { Keys: pks.map((pk) => ({ pk: { S: pk } })) } },
+    });
+    expect(db.batchGetItem(keys('lock#a', 'lock#b'))).toEqual({
+      Responses: { [TABLE]: [expect.objectContaining({ pk: { S: 'lock#a' }, holder: { S: 'exec-1' } })] },
+      UnprocessedKeys: {},
+    });
+    expect(() => db.batchGetItem(keys('lock#a', 'lock#a'))).toThrow(/duplicates/);
+    expect(() => db.batchGetItem(keys(...Array.from({ length: 101 }, (_, i) => `incident#l${i}`)))).toThrow(
+      /Too many items/,
+    );
+  });
+
   it('lets one holder take a lock, refuses another with the current item, and lets the holder re-take it', () => {
     const { db } = model();
     db.putItem(lockPut('exec-1', 100));

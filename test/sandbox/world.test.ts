@@ -17,6 +17,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
 import { HOME_REGION, TOPIC_ARN } from '#sandbox/world/world.ts';
+import { type MetricName, metricDimensionsFor } from '#shared/metric-names.ts';
 import { EIP, GROUP, LINK, quietWorlds, TABLES, VPN_REGION } from './support.ts';
 
 const quietWorld = quietWorlds();
@@ -259,15 +260,28 @@ describe('sandbox world: CloudWatch, SNS and Step Functions', () => {
   it('alarms Outage on the canary path down in 2 of 3 minutes (value 2), keeping its transition time when tunnels join (value 3)', async () => {
     const w = await quietWorld({ alarms: true, historyMinutes: 10 });
     const cw = new CloudWatchClient({ region: HOME_REGION });
-    const put = (metric: string, value: number) =>
+    const westLink = w.config.links.find((link) => link.name === LINK);
+    if (!westLink) throw new Error(`no link ${LINK}`);
+    // Each metric with the one dimension the contract gives it (the tunnel collection's is its Region).
+    const put = (metric: MetricName, value: number) =>
       cw.send(
         new PutMetricDataCommand({
           Namespace: 'VpnGuard',
-          MetricData: [{ MetricName: metric, Dimensions: [{ Name: 'Link', Value: LINK }], Value: value }],
+          MetricData: [
+            {
+              MetricName: metric,
+              Dimensions: Object.entries(metricDimensionsFor(metric, westLink)).map(([Name, Value]) => ({
+                Name,
+                Value,
+              })),
+              Value: value,
+            },
+          ],
         }),
       );
     const tick = async (canary: number, tunnels: number) => {
       await put('TunnelCheckSuccess', 1);
+      await put('CanaryCheckSuccess', 1);
       await put('CanarySuccess', canary);
       await put('TunnelsUp', tunnels);
       await w.advance(60);

@@ -5,7 +5,12 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DescribeVpnConnectionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -15,7 +20,9 @@ import { createCanaryHandler } from '#functions/ping-canary/handler.ts';
 import { handler as publishMetric } from '#functions/publish-metric/handler.ts';
 import { handler as startRemediation } from '#functions/start-remediation/handler.ts';
 import { localFunctionArn, substituteAsl } from '#infra/asl.ts';
-import { type LocalLambda, runLocalExecution } from '#sandbox/local-sfn.ts';
+import { type LocalLambda, type LocalRunResult, runLocalExecution } from '#sandbox/local-sfn.ts';
+import { manyLinksConfig } from '#sandbox/many-links.ts';
+import { type ExtractedMetric, readEmf } from '#sandbox/world/emf.ts';
 import { type Config, parseConfig } from '#shared/config.ts';
 import { exampleConfigJson } from '../fixtures/config.ts';
 import { startHeldListener } from '../network/support.ts';
@@ -86,7 +93,7 @@ function serveTunnels(world: TunnelWorld): void {
   });
 }
 
-async function runTick(config: Config) {
+async function runTick(config: Config, replace: Record<string, LocalLambda> = {}) {
   const env = {
     ...process.env,
     VPN_GUARD_CONFIG: JSON.stringify(config),
@@ -101,6 +108,7 @@ async function runTick(config: Config) {
     [localFunctionArn('publish-metric')]: publishMetric as LocalLambda,
     [localFunctionArn('start-remediation')]: startRemediation as LocalLambda,
     [canaryArn]: createCanaryHandler(env) as LocalLambda,
+    ...replace,
   };
   return runLocalExecution({
     definition: substituteAsl('monitor', {
@@ -117,14 +125,38 @@ async function runTick(config: Config) {
   });
 }
 
-/** The value published for one metric of one link in this tick (undefined when not published). */
-function published(metric: string, link: string): number | undefined {
-  const datums = cloudWatch
-    .commandCalls(PutMetricDataCommand)
-    .flatMap((call) => call.args[0].input.MetricData ?? []);
-  const found = datums.filter((d) => d.MetricName === metric && d.Dimensions?.[0]?.Value === link);
+/** What the functions wrote to stdout this tick (in Lambda: their log groups). */
+let written: string[] = [];
+
+/** The metrics CloudWatch extracts from the EMF documents the functions wrote (sandbox/world/emf.ts). */
+function extracted(): ExtractedMetric[] {
+  return written
+    .join('')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .flatMap((line) => {
+      const reading = readEmf(line, Date.now());
+      if (reading.kind === 'rejected') throw new Error(`CloudWatch would reject ${line}: ${reading.reason}`);
+      return reading.kind === 'emf' ? reading.metrics : [];
+    });
+}
+
+/**
+ * The value published for one metric at one dimension value (a link, a VPN Region or a canary VPC)
+ * in this tick (undefined when not published).
+ */
+function published(metric: string, dimensionValue: string): number | undefined {
+  const found = extracted().filter(
+    (m) => m.metricName === metric && Object.values(m.dimensions)[0] === dimensionValue,
+  );
   expect(found.length).toBeLessThanOrEqual(1);
-  return found[0]?.Value;
+  expect(found[0]?.values.length ?? 1).toBe(1);
+  return found[0]?.values[0];
+}
+
+/** The largest state input or output of the run, bytes (Step Functions' quota is 256 KiB). */
+function largestPayload(run: LocalRunResult): number {
+  return Math.max(...run.history.flatMap((event) => [event.inputBytes ?? 0, event.outputBytes ?? 0]));
 }
 
 function alarmsInState(states: Record<string, 'OK' | 'ALARM'>): void {
@@ -155,12 +187,20 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     sfn.reset();
     dynamo.reset();
     dynamo.on(GetItemCommand).resolves({});
+    dynamo.on(BatchGetItemCommand).resolves({ Responses: {} });
     dynamo.on(PutItemCommand).resolves({});
-    cloudWatch.on(PutMetricDataCommand).resolves({});
+    written = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${REMEDIATION_ARN}:x`, startDate: new Date() });
     alarmsInState({});
   });
-  afterEach(() => vi.unstubAllEnvs());
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
 
   it('publishes a healthy tick and starts no remediation', async () => {
     // Prepare
@@ -185,12 +225,28 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     );
     expect(published('TunnelsUp', 'home-to-west')).toBe(2);
     expect(published('TunnelsUp', 'home-to-eu')).toBe(1);
-    expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(1);
+    // The collections' figures are per VPN Region and per canary VPC (one call each).
+    expect(published('TunnelCheckSuccess', 'us-west-2')).toBe(1);
+    expect(published('TunnelCheckSuccess', 'eu-west-1')).toBe(1);
+    expect(published('TunnelCheckLatency', 'us-west-2')).toBeGreaterThanOrEqual(0);
+    expect(published('CanaryCheckSuccess', VPC)).toBe(1);
+    expect(published('CanaryCheckLatency', VPC)).toBeGreaterThanOrEqual(0);
+    expect(published('TunnelCheckSuccess', 'home-to-west')).toBeUndefined();
     expect(published('CanarySuccess', 'home-to-west')).toBe(1);
     expect(published('CanaryLoss', 'home-to-west')).toBe(0);
     expect(published('CanaryLatency', 'home-to-west')).toBeGreaterThanOrEqual(0);
-    expect(cloudWatch.commandCalls(PutMetricDataCommand)).toHaveLength(1);
+    // Embedded metric format: no CloudWatch API call; one DescribeVpnConnections per Region.
+    expect(cloudWatch.commandCalls(PutMetricDataCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DescribeVpnConnectionsCommand)).toHaveLength(2);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    // The tick ends with its verdict, not a copy of its figures.
+    expect(run.output).toEqual({
+      collectionComplete: true,
+      summary: '',
+      // Two Regions, one canary VPC, two links.
+      documents: 5,
+      remediation: { started: [], already: [] },
+    });
   });
 
   it('publishes one tunnel down as TunnelsUp 1 with a successful collection', async () => {
@@ -201,7 +257,7 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     const run = await runTick(monitorConfig());
     expect(run.status).toBe('SUCCEEDED');
     expect(published('TunnelsUp', 'home-to-west')).toBe(1);
-    expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(1);
+    expect(published('TunnelCheckSuccess', 'us-west-2')).toBe(1);
   });
 
   it('publishes all tunnels down as TunnelsUp 0 and starts the remediation of that link from the tick itself, before any alarm', async () => {
@@ -215,7 +271,7 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     // Assess
     expect(run.status).toBe('SUCCEEDED');
     expect(published('TunnelsUp', 'home-to-west')).toBe(0);
-    expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(1);
+    expect(published('TunnelCheckSuccess', 'us-west-2')).toBe(1);
     const starts = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
     expect(starts).toHaveLength(1);
     expect(starts[0]?.stateMachineArn).toBe(REMEDIATION_ARN);
@@ -227,6 +283,10 @@ describe('Monitor state machine, run locally over the real handlers', () => {
       trigger: 'alarm',
       dryRun: false,
     });
+    // The lean state still hands start-remediation what it decides from; the tick keeps the start.
+    expect((run.output as { remediation: { started: { link: string }[] } }).remediation.started).toEqual([
+      expect.objectContaining({ link: 'home-to-west' }),
+    ]);
   });
 
   it('publishes CanarySuccess 0 and full loss when the far side does not answer', async () => {
@@ -280,7 +340,10 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     // Assess
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('CollectionIncomplete');
-    expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(0);
+    // The cause names the Region that failed, so an ERROR-level log says why.
+    expect(run.cause).toMatch(/^tunnels us-west-2 \(1 link\(s\): home-to-west\): RequestLimitExceeded/);
+    expect(published('TunnelCheckSuccess', 'us-west-2')).toBe(0);
+    expect(published('TunnelCheckSuccess', 'eu-west-1')).toBe(1);
     expect(published('TunnelsUp', 'home-to-west')).toBeUndefined();
     expect(published('TunnelsUp', 'home-to-eu')).toBe(2);
     expect(published('CanarySuccess', 'home-to-west')).toBe(1);
@@ -297,8 +360,8 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     ).toHaveLength(2);
     expect(run.path).toContain('TunnelCheckFailed');
     expect(ec2.commandCalls(DescribeVpnConnectionsCommand)).toHaveLength(6);
-    expect(published('TunnelCheckSuccess', 'home-to-west')).toBe(0);
-    expect(published('TunnelCheckSuccess', 'home-to-eu')).toBe(0);
+    expect(published('TunnelCheckSuccess', 'us-west-2')).toBe(0);
+    expect(published('TunnelCheckSuccess', 'eu-west-1')).toBe(0);
     expect(published('TunnelsUp', 'home-to-west')).toBeUndefined();
   });
 
@@ -315,6 +378,7 @@ describe('Monitor state machine, run locally over the real handlers', () => {
     expect(run.error).toBe('CollectionIncomplete');
     expect(run.path).toContain('CanaryFailed');
     expect(published('CanarySuccess', 'home-to-west')).toBeUndefined();
+    expect(published('CanaryCheckSuccess', 'vpc-0ffffffffffffffff')).toBe(0);
     expect(published('TunnelsUp', 'home-to-west')).toBe(2);
   });
 
@@ -323,10 +387,33 @@ describe('Monitor state machine, run locally over the real handlers', () => {
       tunnels: { 'vpn-0a1b2c3d4e5f60718': ['UP', 'UP'], 'vpn-0bbbbbbbbbbbbbbbb': ['UP', 'UP'] },
       throttled: new Set(),
     });
-    cloudWatch.on(PutMetricDataCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDenied' }));
-    const run = await runTick(monitorConfig());
+    // publish-metric itself fails (its write cannot fail: a crash or a bad deployment can).
+    const run = await runTick(monitorConfig(), {
+      [localFunctionArn('publish-metric')]: async () => {
+        throw Object.assign(new Error('cannot start'), { name: 'Runtime.ImportModuleError' });
+      },
+    });
     expect(run.status).toBe('FAILED');
-    expect(run.error).toBe('MetricPublishError');
+    expect(run.error).toBe('Runtime.ImportModuleError');
     expect(run.path).not.toContain('StartRemediationForUnhealthyLinks');
+  });
+
+  it('keeps every state small at 200 links: the figures, not their detail, and no copy of the input', async () => {
+    // Prepare: 200 links in two Regions, all healthy, probed by one canary on one loopback target.
+    const loopback = monitorConfig().links[0]?.canary;
+    const raw = manyLinksConfig(exampleConfigJson(), 200);
+    for (const link of raw.links) link.canary = { ...loopback, vpcId: VPC };
+    const config = parseConfig(raw, '200 links');
+    const tunnels = Object.fromEntries(
+      config.links.flatMap((link) => link.vpn.vpnConnectionIds.map((id) => [id, ['UP', 'UP'] as const])),
+    ) as Record<string, ['UP', 'UP']>;
+    serveTunnels({ tunnels, throttled: new Set() });
+    // Act
+    const run = await runTick(config);
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(ec2.commandCalls(DescribeVpnConnectionsCommand)).toHaveLength(2);
+    expect(published('TunnelsUp', 'link-199')).toBe(2);
+    expect(largestPayload(run)).toBeLessThan(128 * 1024);
   });
 });

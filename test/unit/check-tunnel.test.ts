@@ -7,9 +7,10 @@ import {
   evaluateLink,
   type VpnConnectionTelemetry,
 } from '#functions/check-tunnel/telemetry.ts';
-import type { LinkTunnelsOk, TunnelCheckResult } from '#functions/check-tunnel/types.ts';
+import type { LinkTunnelDetail, TunnelCheckResult } from '#functions/check-tunnel/types.ts';
 import { localLambdaContext } from '#sandbox/local-sfn.ts';
 import { AwsThrottledError, InvalidInputError, TunnelCheckError } from '#shared/errors.ts';
+import { logger } from '#shared/powertools.ts';
 import { twoLinkConfig } from '../fixtures/config.ts';
 
 const up = (ip: string) => ({
@@ -40,7 +41,7 @@ describe('tunnel evaluation', () => {
         connection('vpn-0bbbbbbbbbbbbbbbb', [up('1.1.1.1'), down('1.1.1.2')]),
         connection('vpn-0cccccccccccccccc', [up('2.2.2.1'), up('2.2.2.2')]),
       ],
-    }) as LinkTunnelsOk;
+    }) as LinkTunnelDetail;
     // Assess
     expect(result).toMatchObject({
       ok: true,
@@ -48,8 +49,9 @@ describe('tunnel evaluation', () => {
       tunnelsTotal: 4,
       minTunnelsUp: 2,
       healthy: true,
-      latencyMs: 12,
     });
+    // The call's latency is the Region's figure (RegionCheck), not copied onto each link.
+    expect('latencyMs' in result).toBe(false);
   });
 
   it('counts a missing connection as zero tunnels up', () => {
@@ -57,7 +59,7 @@ describe('tunnel evaluation', () => {
       ok: true,
       latencyMs: 5,
       connections: [connection('vpn-0bbbbbbbbbbbbbbbb', [up('1.1.1.1'), down('1.1.1.2')])],
-    }) as LinkTunnelsOk;
+    }) as LinkTunnelDetail;
     expect(result.tunnelsUp).toBe(1);
     expect(result.healthy).toBe(false);
     expect(result.connections[1]).toEqual({
@@ -83,7 +85,6 @@ describe('tunnel evaluation', () => {
       link: 'home-to-west',
       region: 'us-west-2',
       ok: false,
-      latencyMs: 40,
       error: { name: 'RequestLimitExceeded', message: 'slow down' },
     });
     expect('tunnelsUp' in result).toBe(false);
@@ -94,7 +95,7 @@ describe('tunnel evaluation', () => {
     const calls: [string, readonly string[]][] = [];
     let clock = 0;
     // Act
-    const result = await checkTunnels(config.links, {
+    const { result } = await checkTunnels(config.links, {
       describe: async (region, ids) => {
         calls.push([region, ids]);
         clock += 25;
@@ -110,6 +111,16 @@ describe('tunnel evaluation', () => {
       ['eu-west-1', ['vpn-0bbbbbbbbbbbbbbbb', 'vpn-0cccccccccccccccc']],
     ]);
     expect(result.checkedAt).toBe('2026-11-26T12:00:00.000Z');
+    // One collection figure per Region: its success and the latency of its one call.
+    expect(result.regions).toEqual([
+      { region: 'us-west-2', ok: true, latencyMs: 50 },
+      {
+        region: 'eu-west-1',
+        ok: false,
+        latencyMs: 25,
+        error: { name: 'RequestLimitExceeded', message: 'Request limit exceeded.' },
+      },
+    ]);
     expect(result.links[0]).toMatchObject({ link: 'home-to-west', ok: true, tunnelsUp: 1, healthy: true });
     expect(result.links[1]).toMatchObject({
       link: 'home-to-eu',
@@ -146,7 +157,10 @@ describe('check-tunnel handler', () => {
     ec2.reset();
     vi.stubEnv('VPN_GUARD_CONFIG', JSON.stringify(config));
   });
-  afterEach(() => vi.unstubAllEnvs());
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
 
   it('asks each VPN Region for its links’ connections by id filter and maps the telemetry', async () => {
     // Prepare
@@ -170,6 +184,7 @@ describe('check-tunnel handler', () => {
       };
     });
     const { handler } = await import('#functions/check-tunnel/handler.ts');
+    const info = vi.spyOn(logger, 'info');
     // Act
     const result = (await handler(
       { executionId: 'exec-1' },
@@ -199,8 +214,27 @@ describe('check-tunnel handler', () => {
       tunnelsTotal: 4,
       healthy: true,
     });
-    const west = result.links[0] as LinkTunnelsOk;
-    expect(west.connections[0]?.tunnels[0]).toEqual({
+    // The state machine gets the figures only; the per-tunnel detail goes to the function's log.
+    expect(Object.keys(result.links[0] ?? {}).sort()).toEqual([
+      'healthy',
+      'link',
+      'minTunnelsUp',
+      'ok',
+      'region',
+      'tunnelsTotal',
+      'tunnelsUp',
+    ]);
+    expect(result.regions.map((region) => [region.region, region.ok])).toEqual([
+      ['us-west-2', true],
+      ['eu-west-1', true],
+    ]);
+    const logged = info.mock.calls.find(
+      ([message, extra]) =>
+        message === 'tunnels not all up' &&
+        (extra as { detail: LinkTunnelDetail }).detail.link === 'home-to-west',
+    );
+    const detail = (logged?.[1] as { detail: LinkTunnelDetail } | undefined)?.detail;
+    expect(detail?.connections[0]?.tunnels[0]).toEqual({
       outsideIpAddress: 'us-west-2-1',
       status: 'UP',
       statusMessage: '',

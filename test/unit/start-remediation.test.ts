@@ -4,7 +4,13 @@
  * `<link>-alarm-<incident start>[-aN]`, with byte-identical input.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -340,6 +346,7 @@ describe('the start-remediation handler', () => {
   it("opens the failing link's incident (conditional put) and starts attempt 1 from the tick's own figures", async () => {
     // Prepare
     dynamo.on(GetItemCommand).resolves({});
+    dynamo.on(BatchGetItemCommand).resolves({ Responses: { locks: [] }, UnprocessedKeys: {} });
     dynamo.on(PutItemCommand).resolves({});
     sfn
       .on(StartExecutionCommand)
@@ -361,6 +368,21 @@ describe('the start-remediation handler', () => {
     expect(result.decisions.map((d) => [d.link, d.decision])).toEqual([
       ['home-to-west', 'opened'],
       ['home-to-eu', 'none'],
+    ]);
+    // The tick's incidents in one consistent batch read; the gates only for the failing link.
+    expect(dynamo.commandCalls(BatchGetItemCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        RequestItems: {
+          locks: {
+            Keys: [{ pk: { S: 'incident#home-to-west' } }, { pk: { S: 'incident#home-to-eu' } }],
+            ConsistentRead: true,
+          },
+        },
+      },
+    ]);
+    expect(dynamo.commandCalls(GetItemCommand).map((c) => c.args[0].input.Key?.pk?.S)).toEqual([
+      'lock#home-to-west',
+      'budget#home-to-west',
     ]);
   });
 
@@ -415,6 +437,18 @@ describe('the start-remediation handler', () => {
     // Prepare
     vi.setSystemTime(new Date('2026-11-26T12:30:00.000Z'));
     dynamo.on(GetItemCommand).resolves({});
+    const incident = {
+      pk: { S: 'incident#home-to-west' },
+      link: { S: 'home-to-west' },
+      startedAt: { S: '2026-11-26T12:01:05Z' },
+      status: { S: 'open' },
+      attempt: { N: '1' },
+      executionName: { S: 'home-to-west-alarm-20261126T120105' },
+      attemptStartedAt: { S: '2026-11-26T12:01:06.000Z' },
+      lastOutcome: { S: 'failed' },
+      lastOutcomeAttempt: { N: '1' },
+    };
+    dynamo.on(BatchGetItemCommand).resolves({ Responses: { locks: [incident] }, UnprocessedKeys: {} });
     dynamo.on(GetItemCommand, { Key: { pk: { S: 'incident#home-to-west' } } }).resolves({
       Item: {
         link: { S: 'home-to-west' },
