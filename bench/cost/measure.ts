@@ -2,8 +2,8 @@
  * What one healthy Monitor tick does, measured on the sandbox's real execution: the real ASL run
  * by aws-local-stepfunctions, every Task bound to the real handler, the real SDK clients served by
  * the world. Counted: the functions invoked (and retried), the AWS calls each made, the bytes each
- * function wrote to its log (Powertools JSON lines at the deployed log level, EMF documents
- * included), the custom metrics the tick published (PutMetricData stored by the world's CloudWatch,
+ * function wrote to its log (the world's function logs: Powertools JSON lines at the deployed log
+ * level, EMF documents included), the custom metrics the tick published (PutMetricData stored by the world's CloudWatch,
  * or EMF documents in the log), and the execution's history with every state's input and output,
  * from which the Monitor's execution log is priced at any logging level.
  *
@@ -121,31 +121,13 @@ export async function measureHealthyTick(
     }
     return originalInvoke.call(this, arn, event, context, meta);
   };
-  // Attribute every line a handler writes to its function (the caller context is set around each invocation).
-  const writes = [process.stdout, process.stderr].map((stream) => {
-    const original = stream.write.bind(stream);
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      const caller = callerContext.getStore();
-      if (caller && caller.functionId !== 'harness') {
-        if (measuring) {
-          const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-          const entry = logs.get(caller.functionId) ?? { bytes: 0, events: 0 };
-          for (const line of text.split('\n').filter((l) => l.length > 0)) {
-            entry.bytes += Buffer.byteLength(line, 'utf8');
-            entry.events += 1;
-            for (const key of emfMetricKeys(line)) emfKeys.add(key);
-          }
-          logs.set(caller.functionId, entry);
-        }
-        return true;
-      }
-      return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write;
-    return () => {
-      stream.write = original as typeof stream.write;
-    };
-  });
-
+  // The world counts each function's lines (its log group) and echoes the non-EMF ones to stdout;
+  // keep them out of this command's own output.
+  const realWrite = process.stdout.write;
+  process.stdout.write = function quietHandlers(this: NodeJS.WriteStream, ...args: unknown[]): boolean {
+    if (callerContext.getStore()) return true;
+    return Reflect.apply(realWrite, process.stdout, args);
+  } as typeof process.stdout.write;
   // The sandbox probes loopback listeners it starts itself, one per target (the policies do not
   // depend on the targets' addresses).
   const sandboxConfig = {
@@ -155,24 +137,46 @@ export async function measureHealthyTick(
       canary: { ...link.canary, targets: link.canary.targets.map((t) => ({ ...t, host: '127.0.0.1' })) },
     })),
   };
-  const world = await World.create({
-    config: sandboxConfig,
-    monitor: false,
-    alarms: false,
-    historyMinutes: 10,
-    // Without IAM only when the template cannot be deployed as one stack (the sandbox binds one).
-    ...(options.iam === false && { iam: { enabled: false } }),
-  });
+  const restore = () => {
+    process.stdout.write = realWrite;
+    Lambdas.prototype.invoke = originalInvoke;
+    recordExecutionData(false);
+  };
+  let world: World;
+  try {
+    world = await World.create({
+      config: sandboxConfig,
+      monitor: false,
+      alarms: false,
+      historyMinutes: 10,
+      // Without IAM only when the template cannot be deployed as one stack (the sandbox binds one).
+      ...(options.iam === false && { iam: { enabled: false } }),
+    });
+  } catch (error) {
+    restore();
+    throw error;
+  }
+
   try {
     const warmUp = world.startMonitorExecution();
     await world.runUntilDone(warmUp);
     await world.advance(60);
     const before = world.calls.all().length;
     const storedBefore = new Set(world.cloudwatch.allSamples());
+    const logsBefore = world.functionLogs.events.length;
     measuring = true;
     const tick = world.startMonitorExecution();
     await world.runUntilDone(tick);
     measuring = false;
+    // Every line each function wrote (its log group's events, EMF documents included), as the
+    // world routes the handlers' stdout (sandbox/world/function-logs.ts).
+    for (const event of world.functionLogs.events.slice(logsBefore)) {
+      const entry = logs.get(event.functionId) ?? { bytes: 0, events: 0 };
+      entry.bytes += Buffer.byteLength(event.message, 'utf8');
+      entry.events += 1;
+      logs.set(event.functionId, entry);
+      for (const key of emfMetricKeys(event.message)) emfKeys.add(key);
+    }
 
     const calls: MeasuredCall[] = world.calls
       .all()
@@ -216,8 +220,6 @@ export async function measureHealthyTick(
   } finally {
     measuring = false;
     await world.dispose();
-    for (const restore of writes) restore();
-    Lambdas.prototype.invoke = originalInvoke;
-    recordExecutionData(false);
+    restore();
   }
 }
