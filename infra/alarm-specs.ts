@@ -5,7 +5,7 @@
 
 import { type LinkAlarm, linkAlarmName } from '#shared/alarm-names.ts';
 import { alarmTuningFor, type Config, type LinkConfig } from '#shared/config.ts';
-import { LINK_DIMENSION, METRICS, metricDimensionsFor } from '#shared/metric-names.ts';
+import { LINK_DIMENSION, METRICS } from '#shared/metric-names.ts';
 
 export type Statistic = 'Minimum' | 'Maximum' | 'Average' | 'Sum' | 'SampleCount';
 export type Comparison =

@@ -125,7 +125,12 @@ export async function measureHealthyTick(
   // keep them out of this command's own output.
   const realWrite = process.stdout.write;
   process.stdout.write = function quietHandlers(this: NodeJS.WriteStream, ...args: unknown[]): boolean {
-    if (callerContext.getStore()) return true;
+    if (callerContext.getStore()) {
+      // Dropped, but a writer waiting for its callback must still get it.
+      const done = args.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+      if (done) queueMicrotask(done);
+      return true;
+    }
     return Reflect.apply(realWrite, process.stdout, args);
   } as typeof process.stdout.write;
   // The sandbox probes loopback listeners it starts itself, one per target (the policies do not
