@@ -2,6 +2,8 @@
  * Configs the cost command prices besides the user's: the same deployment with one more link (the
  * marginal link), and N-link copies of a link for the cost table.
  */
+
+import { manyLinksConfig } from '#sandbox/many-links.ts';
 import type { Config, LinkConfig } from '#shared/config.ts';
 import { parseConfig } from '#shared/config.ts';
 
@@ -48,20 +50,17 @@ export function withOneMoreLink(config: Config): Config {
 export const SECOND_REGION = 'us-east-2';
 
 /**
- * `count` copies of the config's first link: each in its own VPC up to 20 VPCs (then sharing them
- * round-robin), their VPNs alternating between the link's Region and {@link SECOND_REGION}.
+ * `count` copies of the config's first link (sandbox/many-links.ts: distinct gateways, routes, VPN
+ * connections, and VPCs whose subnets the world can route), in up to 20 canary VPCs round-robin,
+ * their VPNs alternating between the link's Region and {@link SECOND_REGION}.
  */
 export function scaledConfig(config: Config, count: number): Config {
   const first = config.links[0];
   if (!first) throw new Error('the config has no link to copy');
-  const vpcs = Math.min(count, 20);
-  const links = Array.from({ length: count }, (_, i) =>
-    count === 1
-      ? first
-      : copyOfLink(first, i, {
-          vpcId: `vpc-${hex(0xa000 + (i % vpcs))}`,
-          region: i % 2 === 0 ? first.vpn.region : SECOND_REGION,
-        }),
-  );
-  return parseConfig({ ...config, links }, `cost: ${count} links`);
+  if (count === 1) return parseConfig({ ...config, links: [first] }, 'cost: 1 link');
+  const raw = manyLinksConfig(config as unknown as Parameters<typeof manyLinksConfig>[0], count, {
+    regions: [first.vpn.region, SECOND_REGION],
+    vpcs: Math.min(count, 20),
+  });
+  return parseConfig(raw, `cost: ${count} links`);
 }

@@ -36,6 +36,11 @@ export async function billOf(config: Config): Promise<{
   if (tick.status !== 'SUCCEEDED') {
     throw new Error(`the measured healthy tick ended ${tick.status}: the sandbox run is not a healthy tick`);
   }
+  if (tick.calls.some((call) => call.command === 'StartExecution')) {
+    throw new Error(
+      'the measured tick started a remediation: the sandbox world is not healthy for this config',
+    );
+  }
   const bill = priceDeployment(templates, tick, { schedule: config.schedule });
   return {
     bill,
