@@ -25,7 +25,7 @@ export interface DrillSummary {
   readonly executionName: string | null;
   readonly executionArn: string | null;
   readonly consoleUrl: string | null;
-  /** From the fault to the Unhealthy alarm (local drills; null against a real stack). */
+  /** From the fault to the Outage alarm (local drills; null against a real stack). */
   readonly timeToDetectSeconds: number | null;
   /** From the start of the remediation to verified recovery. */
   readonly timeToRecoverSeconds: number | null;

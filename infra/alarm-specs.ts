@@ -5,7 +5,7 @@
 
 import { type LinkAlarm, linkAlarmName } from '#shared/alarm-names.ts';
 import { alarmTuningFor, type Config, type LinkConfig } from '#shared/config.ts';
-import { LINK_DIMENSION, METRICS, metricDimensionsFor } from '#shared/metric-names.ts';
+import { LINK_DIMENSION, METRICS } from '#shared/metric-names.ts';
 
 export type Statistic = 'Minimum' | 'Maximum' | 'Average' | 'Sum' | 'SampleCount';
 export type Comparison =
@@ -27,7 +27,7 @@ export {
 } from '#shared/metric-names.ts';
 
 export interface MetricAlarmSpec {
-  readonly alarm: Exclude<LinkAlarm, 'Unhealthy'>;
+  readonly alarm: Exclude<LinkAlarm, 'Outage'>;
   readonly alarmName: string;
   readonly description: string;
   readonly namespace: string;
@@ -42,19 +42,55 @@ export interface MetricAlarmSpec {
   readonly treatMissingData: MissingData;
 }
 
-export interface CompositeAlarmSpec {
-  readonly alarm: 'Unhealthy';
-  readonly alarmName: string;
-  readonly description: string;
-  /** ALARM when any of these is in ALARM. */
-  readonly anyOf: readonly string[];
+/** One metric a metric-math alarm queries (a `MetricStat`, ReturnData false). */
+export interface MathMetric {
+  /** The query id the expression names (lowercase first letter, as CloudWatch requires). */
+  readonly id: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly statistic: Statistic;
 }
 
-/** The metric alarms (the four of the link's health, and RemediationFailed) and the composite of one link. */
+/**
+ * A metric-math alarm: CloudWatch evaluates `expression` (the one query with ReturnData true) over
+ * the metrics' datapoints of each period, then the threshold, M of N and missing data as for any
+ * alarm (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create-alarm-on-metric-math-expression.html).
+ * Billed per metric it queries (https://aws.amazon.com/cloudwatch/pricing/).
+ */
+export interface MathAlarmSpec {
+  readonly alarm: 'Outage';
+  readonly alarmName: string;
+  readonly description: string;
+  readonly metrics: readonly MathMetric[];
+  readonly expressionId: string;
+  readonly expression: string;
+  readonly label: string;
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly comparison: Comparison;
+  readonly threshold: number;
+  readonly treatMissingData: MissingData;
+}
+
+/**
+ * What the Outage alarm's value means in each period: 0 healthy, 1 tunnels below minTunnelsUp,
+ * 2 the canary path down, 3 both (the alarm's state reason shows the value, so the operator sees
+ * which evidence fired it).
+ */
+export const OUTAGE_VALUES = { tunnelsDown: 1, connectivityLost: 2 } as const;
+
+/**
+ * The alarms of one link: the metric-math Outage alarm (tunnels below minTunnelsUp, or the canary
+ * path down: the seed article's two alarms as one), LatencyHigh and RemediationFailed.
+ * Fewer than all tunnels but at least minTunnelsUp is "redundancy lost": the Monitor reports it
+ * (start-remediation's `redundancy-lost` severity), no alarm pages for it.
+ */
 export function linkAlarmSpecs(
   config: Config,
   link: LinkConfig,
-): { metricAlarms: MetricAlarmSpec[]; unhealthy: CompositeAlarmSpec } {
+): { metricAlarms: MetricAlarmSpec[]; outage: MathAlarmSpec } {
   const tuning = alarmTuningFor(config, link);
   const common = {
     namespace: config.namespace,
@@ -67,28 +103,6 @@ export function linkAlarmSpecs(
   const metricAlarms: MetricAlarmSpec[] = [
     {
       ...common,
-      alarm: 'TunnelsDown',
-      alarmName: name('TunnelsDown'),
-      description: `Fewer than ${link.vpn.minTunnelsUp} VPN tunnel(s) UP on link ${link.name}. A failed read publishes no TunnelsUp, so missing data is not a tunnel failure.`,
-      metricName: METRICS.tunnelsUp,
-      statistic: 'Minimum',
-      comparison: 'LessThanThreshold',
-      threshold: link.vpn.minTunnelsUp,
-      treatMissingData: 'notBreaching',
-    },
-    {
-      ...common,
-      alarm: 'ConnectivityLost',
-      alarmName: name('ConnectivityLost'),
-      description: `Fewer than ${link.canary.minTargetsUp} of the ${link.canary.targets.length} canary target(s) across link ${link.name} answered a TCP handshake (the path is down).`,
-      metricName: METRICS.canarySuccess,
-      statistic: 'Minimum',
-      comparison: 'LessThanThreshold',
-      threshold: 1,
-      treatMissingData: 'notBreaching',
-    },
-    {
-      ...common,
       alarm: 'LatencyHigh',
       alarmName: name('LatencyHigh'),
       description: `Median TCP handshake time across link ${link.name} above ${link.canary.latencyThresholdMs} ms.`,
@@ -97,19 +111,6 @@ export function linkAlarmSpecs(
       comparison: 'GreaterThanThreshold',
       threshold: link.canary.latencyThresholdMs,
       treatMissingData: 'notBreaching',
-    },
-    {
-      ...common,
-      alarm: 'MonitorSilent',
-      alarmName: name('MonitorSilent'),
-      description: `No tunnel-check datapoints for link ${link.name} (its VPN Region ${link.vpn.region}): the monitor itself is not running. Missing data is breaching so a dead monitor raises an alarm.`,
-      metricName: METRICS.tunnelCheckSuccess,
-      // The tunnel collection is published per VPN Region (metric-names.ts), not per link.
-      dimensions: metricDimensionsFor(METRICS.tunnelCheckSuccess, link),
-      statistic: 'SampleCount',
-      comparison: 'LessThanThreshold',
-      threshold: 1,
-      treatMissingData: 'breaching',
     },
     {
       ...common,
@@ -127,27 +128,93 @@ export function linkAlarmSpecs(
       treatMissingData: 'notBreaching',
     },
   ];
-  const unhealthy: CompositeAlarmSpec = {
-    alarm: 'Unhealthy',
-    alarmName: name('Unhealthy'),
-    description: `Link ${link.name} is down (tunnels down or connectivity lost). Starts automatic remediation when enabled.`,
-    anyOf: [name('TunnelsDown'), name('ConnectivityLost')],
+  const min = link.vpn.minTunnelsUp;
+  const { tunnelsDown, connectivityLost } = OUTAGE_VALUES;
+  const outage: MathAlarmSpec = {
+    alarm: 'Outage',
+    alarmName: name('Outage'),
+    description:
+      `Outage of link ${link.name}: fewer than ${min} VPN tunnel(s) UP (value ${tunnelsDown}), or fewer than ` +
+      `${link.canary.minTargetsUp} of the ${link.canary.targets.length} canary target(s) answered (value ${connectivityLost}; ` +
+      `both: ${tunnelsDown + connectivityLost}). A failed read publishes no figure, and a missing figure is not a failure ` +
+      '(MonitorSilent watches the monitor). Starts automatic remediation when enabled.',
+    metrics: [
+      {
+        id: 'tunnels',
+        namespace: config.namespace,
+        metricName: METRICS.tunnelsUp,
+        dimensions: common.dimensions,
+        statistic: 'Minimum',
+      },
+      {
+        id: 'canary',
+        namespace: config.namespace,
+        metricName: METRICS.canarySuccess,
+        dimensions: common.dimensions,
+        statistic: 'Minimum',
+      },
+    ],
+    expressionId: 'outage',
+    // FILL gives a period without a figure the healthy value, so a read failure never breaches and
+    // both sides of the sum have a value in every period.
+    expression: `IF(FILL(tunnels, ${min}) < ${min}, ${tunnelsDown}, 0) + IF(FILL(canary, 1) < 1, ${connectivityLost}, 0)`,
+    label: `${link.name} outage (1 tunnels, 2 path, 3 both)`,
+    periodSeconds: tuning.periodSeconds,
+    evaluationPeriods: tuning.evaluationPeriods,
+    datapointsToAlarm: tuning.datapointsToAlarm,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    threshold: 1,
+    treatMissingData: 'notBreaching',
   };
-  return { metricAlarms, unhealthy };
-}
-
-/** The composite's AlarmRule text, as CloudWatch expects it. */
-export function compositeRule(spec: CompositeAlarmSpec): string {
-  return spec.anyOf.map((alarmName) => `ALARM("${alarmName}")`).join(' OR ');
+  return { metricAlarms, outage };
 }
 
 /** The stack-level alarms on the Monitor machine's own `AWS/States` metrics (infra/constructs/monitor.ts). */
 export const MONITOR_EXECUTION_ALARMS = ['MonitorExecutionsFailed', 'MonitorExecutionsTimedOut'] as const;
 export type MonitorExecutionAlarm = (typeof MONITOR_EXECUTION_ALARMS)[number];
 
+/** The alarms of the whole deployment (named `<namespace>-<alarm>`), the Monitor's execution alarms included. */
+export const DEPLOYMENT_ALARMS = [...MONITOR_EXECUTION_ALARMS, 'MonitorSilent'] as const;
+export type DeploymentAlarm = (typeof DEPLOYMENT_ALARMS)[number];
+
 /** A metric alarm of the stack itself rather than of one link. */
 export interface StackAlarmSpec extends Omit<MetricAlarmSpec, 'alarm'> {
-  readonly alarm: MonitorExecutionAlarm;
+  readonly alarm: DeploymentAlarm;
+}
+
+/** e.g. `VpnGuard-MonitorSilent`. */
+export function deploymentAlarmName(namespace: string, alarm: DeploymentAlarm): string {
+  return `${namespace}-${alarm}`;
+}
+
+/**
+ * MonitorSilent, one per deployment: the Scheduler has not started the Monitor (AWS/States
+ * `ExecutionsStarted`, Sum per period, dimension `StateMachineArn`:
+ * https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html) in M of the last
+ * N periods. Missing data is breaching: a monitor that is not running raises the alarm rather than
+ * silencing the links' alarms. A Monitor that runs but fails (a publish or collection failure ends
+ * the execution FAILED) is MonitorExecutionsFailed's. The metric is AWS's own (no custom-metric
+ * charge); the alarm is one $0.10 alarm metric for every link together.
+ */
+export function monitorSilentSpec(config: Config, stateMachineArn: string): StackAlarmSpec {
+  return {
+    alarm: 'MonitorSilent',
+    alarmName: deploymentAlarmName(config.namespace, 'MonitorSilent'),
+    description:
+      'The VPN Guard monitor has not run: no Monitor executions started. Missing data is breaching, so a ' +
+      'dead monitor raises this alarm; while it is in ALARM no link is being watched. Check the Scheduler ' +
+      'schedule and its role.',
+    namespace: 'AWS/States',
+    metricName: 'ExecutionsStarted',
+    dimensions: { StateMachineArn: stateMachineArn },
+    statistic: 'Sum',
+    periodSeconds: config.alarms.periodSeconds,
+    evaluationPeriods: config.alarms.evaluationPeriods,
+    datapointsToAlarm: config.alarms.datapointsToAlarm,
+    comparison: 'LessThanThreshold',
+    threshold: 1,
+    treatMissingData: 'breaching',
+  };
 }
 
 /**

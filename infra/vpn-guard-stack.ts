@@ -3,15 +3,18 @@
  * Environment-agnostic (no account or Region at synth, no lookups), so `cdk synth` needs no AWS.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { type Config, managedGatewayOf } from '#shared/config.ts';
+import { monitorSilentSpec } from './alarm-specs.ts';
 import { AlarmTopic } from './constructs/alarm-topic.ts';
 import { Canary, linksByCanaryVpc } from './constructs/canary.ts';
 import { GuardDashboard } from './constructs/guard-dashboard.ts';
 import { GuardFunction } from './constructs/guard-function.ts';
 import { GatewayRenderer, LibreswanGateway } from './constructs/libreswan-gateway.ts';
-import { LinkAlarms } from './constructs/link-alarms.ts';
+import { alarmFromSpec, LinkAlarms } from './constructs/link-alarms.ts';
 import { Monitor } from './constructs/monitor.ts';
 import { Remediation } from './constructs/remediation.ts';
 import { RemediationWatch } from './constructs/remediation-watch.ts';
@@ -38,6 +41,8 @@ export class VpnGuardStack extends Stack {
   readonly remediation: Remediation;
   readonly remediationWatch: RemediationWatch;
   readonly monitor: Monitor;
+  /** One for the deployment: the Monitor is not being started. */
+  readonly monitorSilent: Alarm;
   readonly dashboard: GuardDashboard | undefined;
   /** The link stacks of `deployment.linkStacks` (filled in by the app, infra/vpn-guard-app.ts). */
   readonly linkStacks: LinkStack[] = [];
@@ -142,12 +147,19 @@ export class VpnGuardStack extends Stack {
       topic: this.alarmTopic.topic,
     });
 
+    this.monitorSilent = alarmFromSpec(
+      this,
+      monitorSilentSpec(config, this.monitor.stateMachine.stateMachineArn),
+    );
+    this.monitorSilent.addAlarmAction(new SnsAction(this.alarmTopic.topic));
+    this.monitorSilent.addOkAction(new SnsAction(this.alarmTopic.topic));
+
     this.dashboard = config.observability.dashboard
       ? new GuardDashboard(this, 'Dashboard', {
           config,
           links: ownLinks,
           linkAlarms,
-          monitorAlarms: [this.monitor.executionsFailed, this.monitor.executionsTimedOut],
+          monitorAlarms: [this.monitorSilent, this.monitor.executionsFailed, this.monitor.executionsTimedOut],
         })
       : undefined;
 

@@ -52,12 +52,41 @@ export interface HistoryEvent {
   readonly stateType?: string;
   /** Extra detail, e.g. a retry's backoff interval. */
   readonly detail?: string;
+  /** The state's (or execution's) input as JSON text, only while {@link recordExecutionData} is on. */
+  readonly input?: string;
+  /** The state's (or execution's) output as JSON text, only while {@link recordExecutionData} is on. */
+  readonly output?: string;
   /**
    * UTF-8 bytes of the state's input and (on exit) output as JSON: what Step Functions holds to its
    * 256 KiB payload quota (https://docs.aws.amazon.com/step-functions/latest/dg/limits-overview.html).
    */
   readonly inputBytes?: number;
   readonly outputBytes?: number;
+}
+
+let keepExecutionData = false;
+
+/**
+ * Keeps each event's input and output (JSON text) in the history, as Step Functions logs them with
+ * `includeExecutionData` (the cost model measures log bytes with it; off by default, so long
+ * scenarios keep no payloads).
+ */
+export function recordExecutionData(on: boolean): void {
+  keepExecutionData = on;
+}
+
+/** The event's input/output as JSON text, when execution data is recorded. */
+function executionData(event: EventLog): { input?: string; output?: string } {
+  if (!keepExecutionData) return {};
+  const data: { input?: string; output?: string } = {};
+  const source = (event as { state?: { input?: unknown; output?: unknown } }).state ?? event;
+  const { input, output } = source as { input?: unknown; output?: unknown };
+  if (input !== undefined && event.type !== 'StateExited') data.input = JSON.stringify(input);
+  if (output !== undefined && event.type !== 'StateEntered') data.output = JSON.stringify(output);
+  if (event.type === 'ExecutionStarted') data.input = JSON.stringify((event as { input?: unknown }).input);
+  if (event.type === 'ExecutionSucceeded')
+    data.output = JSON.stringify((event as { output?: unknown }).output);
+  return data;
 }
 
 export interface LocalRunResult {
@@ -357,7 +386,7 @@ function installSimulatedTimeoutHook(): () => void {
 }
 
 function toHistoryEvent(event: EventLog): HistoryEvent {
-  const base = { type: event.type, timestamp: event.timestamp };
+  const base = { type: event.type, timestamp: event.timestamp, ...executionData(event) };
   if ('state' in event && event.state) {
     const parent = 'parentState' in event && event.parentState ? event.parentState.name : undefined;
     const failure =

@@ -17,7 +17,7 @@ export interface ExecutionMeta {
 }
 
 const DEFAULT_REASON = {
-  alarm: 'Unhealthy alarm in ALARM',
+  alarm: 'Outage alarm in ALARM',
   drill: 'failover drill',
   manual: 'manual remediation',
 } as const;

@@ -3,25 +3,23 @@
  * state). Alarm names are unique per account and Region, so they carry the CloudWatch namespace.
  */
 
-export const LINK_ALARMS = [
-  'TunnelsDown',
-  'ConnectivityLost',
-  'LatencyHigh',
-  'MonitorSilent',
-  'Unhealthy',
-  'RemediationFailed',
-] as const;
+/**
+ * A link's alarms: `Outage` (one metric-math alarm: tunnels below minTunnelsUp or the canary path
+ * down; it replaced the TunnelsDown and ConnectivityLost alarms and their composite Unhealthy),
+ * `LatencyHigh`, `RemediationFailed`. MonitorSilent is the deployment's (`<namespace>-MonitorSilent`).
+ */
+export const LINK_ALARMS = ['Outage', 'LatencyHigh', 'RemediationFailed'] as const;
 export type LinkAlarm = (typeof LINK_ALARMS)[number];
 
-/** e.g. `VpnGuard-home-to-west-Unhealthy`. */
+/** e.g. `VpnGuard-home-to-west-Outage`. */
 export function linkAlarmName(namespace: string, link: string, alarm: LinkAlarm): string {
   return `${namespace}-${link}-${alarm}`;
 }
 
-/** The link an Unhealthy alarm belongs to, or undefined for any other alarm. */
-export function linkOfUnhealthyAlarm(namespace: string, alarmName: string): string | undefined {
+/** The link an Outage alarm belongs to, or undefined for any other alarm. */
+export function linkOfOutageAlarm(namespace: string, alarmName: string): string | undefined {
   const prefix = `${namespace}-`;
-  const suffix = '-Unhealthy';
+  const suffix = '-Outage';
   if (!alarmName.startsWith(prefix) || !alarmName.endsWith(suffix)) return undefined;
   const link = alarmName.slice(prefix.length, -suffix.length);
   return link.length > 0 ? link : undefined;

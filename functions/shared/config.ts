@@ -352,6 +352,21 @@ function managedGatewayIssues(
 }
 
 /**
+ * How the alarm topic is encrypted at rest: with a customer managed KMS key the stack creates
+ * ($1 a month; CloudWatch alarms can publish to an encrypted topic only through a key whose policy
+ * lets cloudwatch.amazonaws.com use it, which the AWS managed key for SNS cannot), or `none`
+ * (SNS server-side encryption off; publishing still requires TLS). Default: the key.
+ */
+const TopicEncryptionFields = {
+  topicEncryption: z
+    .enum(['customer-managed-key', 'none'], {
+      error:
+        'must be "customer-managed-key" (the default: a KMS key, $1 a month) or "none" (no SNS server-side encryption)',
+    })
+    .default('customer-managed-key'),
+};
+
+/**
  * The Monitor machine's own logging (a self-contained block). An EXPRESS machine keeps no execution
  * history: its log group is the history, and it is billed by the byte ingested. `ERROR` (default)
  * logs only the events of failed executions and states, with their data (what an operator needs to
@@ -402,9 +417,10 @@ export const ConfigSchema = z
         smsNumbers: z
           .array(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number like +14155550100'))
           .default([]),
+        ...TopicEncryptionFields,
       })
       .strict()
-      .default({ emails: [], smsNumbers: [] }),
+      .default({ emails: [], smsNumbers: [], topicEncryption: 'customer-managed-key' }),
     remediation: z
       .object({
         enabled: z.boolean().default(true),

@@ -1,4 +1,4 @@
-/** Thin typed calls: CloudWatch DescribeAlarms (composites) and Step Functions StartExecution. */
+/** Thin typed calls: CloudWatch DescribeAlarms (the Outage metric alarms) and Step Functions StartExecution. */
 import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { rethrowAs } from '#shared/errors.ts';
@@ -10,8 +10,8 @@ type Options = { signal: AbortSignal };
 /** DescribeAlarms takes at most 100 names a call. */
 const NAMES_PER_CALL = 100;
 
-/** The states of the named composite alarms (names that do not exist are simply absent). */
-export async function describeCompositeAlarms(
+/** The states of the named metric alarms (names that do not exist are simply absent). */
+export async function describeMetricAlarms(
   client: CloudWatchClient,
   alarmNames: readonly string[],
   { signal }: Options,
@@ -25,7 +25,7 @@ export async function describeCompositeAlarms(
         .send(
           new DescribeAlarmsCommand({
             AlarmNames: names,
-            AlarmTypes: ['CompositeAlarm'],
+            AlarmTypes: ['MetricAlarm'],
             NextToken: nextToken,
           }),
           { abortSignal: signal },
@@ -37,7 +37,7 @@ export async function describeCompositeAlarms(
             'DescribeAlarms',
           ),
         );
-      for (const alarm of output.CompositeAlarms ?? []) {
+      for (const alarm of output.MetricAlarms ?? []) {
         if (!alarm.AlarmName) continue;
         states.push({
           alarmName: alarm.AlarmName,

@@ -1,6 +1,6 @@
 /**
  * start-remediation: runs each observation of a link through its incident and starts the attempt
- * the incident is due, from the Monitor (after each tick, with the tick's figures) or the Unhealthy
+ * the incident is due, from the Monitor (after each tick, with the tick's figures) or the Outage
  * alarm's EventBridge rule (the backup trigger). Both name an attempt after the incident's start
  * and its number, so one attempt is one execution. Config: runtimeConfig() (bundled).
  * Env: REMEDIATION_STATE_MACHINE_ARN, LOCK_TABLE_NAME.
@@ -10,7 +10,7 @@ import { taskHandler } from '#shared/middleware.ts';
 import { requireEnv, runtimeConfig } from '#shared/runtime-config.ts';
 import { observeTick } from './observe.ts';
 import { StartInputSchema } from './schema.ts';
-import { alarmObservations, processObservations, type StartDeps, unhealthyAlarmsNow } from './start.ts';
+import { alarmObservations, outageAlarmsNow, processObservations, type StartDeps } from './start.ts';
 
 /** The Lambda entry point (Monitor Task or EventBridge target). */
 export const handler = taskHandler(StartInputSchema, async (input, { signal }) => {
@@ -28,7 +28,7 @@ export const handler = taskHandler(StartInputSchema, async (input, { signal }) =
       const observations = observeTick(config.links, input.tunnels, input.canaries, new Date());
       return processObservations(deps, config, observations);
     }
-    const { alarms, missing } = await unhealthyAlarmsNow(deps, config);
+    const { alarms, missing } = await outageAlarmsNow(deps, config);
     const { observations, skipped } = alarmObservations(config, alarms, new Date());
     return processObservations(deps, config, observations, [...missing, ...skipped]);
   }

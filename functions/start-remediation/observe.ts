@@ -2,7 +2,7 @@
  * What a Monitor tick's own figures say about each link, pure. Failing is evidence of an outage:
  * tunnels read and below `minTunnelsUp`, or the canary ran and fewer than `minTargetsUp` targets
  * answered. A collection failure (an API that did not answer, a canary that could not run) is not
- * evidence: it is `unknown`, and starts nothing by itself (the Unhealthy alarm remains the backup).
+ * evidence: it is `unknown`, and starts nothing by itself (the Outage alarm remains the backup).
  * Fewer than all tunnels up but at least `minTunnelsUp` is "redundancy lost": healthy, never paged.
  */
 import type { LinkConfig } from '#shared/config.ts';

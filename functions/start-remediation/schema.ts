@@ -6,7 +6,7 @@ const ErrorBranch = { ok: z.literal(false), error: z.string(), cause: z.string()
 /**
  * The Monitor machine's call after each tick, with the tick's own figures (`$.telemetry`): the
  * tunnel branch and the canary groups, as CollectTelemetry produced them. Without them (an older
- * Monitor definition) the Unhealthy alarms are read instead.
+ * Monitor definition) the Outage alarms are read instead.
  */
 export const MonitorInputSchema = z.object({
   source: z.literal('monitor'),

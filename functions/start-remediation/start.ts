@@ -1,6 +1,6 @@
 /**
  * Starting the remediations of failing links: observations in (a Monitor tick's figures, or the
- * Unhealthy alarm's event), the incident item read and moved with conditional writes, StartExecution
+ * Outage alarm's event), the incident item read and moved with conditional writes, StartExecution
  * per attempt out. Both triggers run the same decision over the same item, so they converge on one
  * incident and one execution per attempt.
  */
@@ -9,7 +9,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { getBudget, getLock } from '#functions/remediation-guard/adapters.ts';
 import { budgetKey } from '#functions/remediation-guard/budget.ts';
 import { lockKey } from '#functions/remediation-guard/lock.ts';
-import { linkAlarmName, linkOfUnhealthyAlarm } from '#shared/alarm-names.ts';
+import { linkAlarmName, linkOfOutageAlarm } from '#shared/alarm-names.ts';
 import { type Config, findLink, remediationEnabledFor } from '#shared/config.ts';
 import { AwsThrottledError, describeError, isThrottling } from '#shared/errors.ts';
 import type { IncidentRecord } from '#shared/incident.ts';
@@ -23,7 +23,7 @@ import {
   recordHealthyTick,
 } from '#shared/incident-table.ts';
 import { logger } from '#shared/powertools.ts';
-import { describeCompositeAlarms, startNamedExecution } from './adapters.ts';
+import { describeMetricAlarms, startNamedExecution } from './adapters.ts';
 import { decideStart, type LinkItems } from './decide.ts';
 import { RemediationStartError } from './errors.ts';
 import type { AlarmState, LinkDecision, Observation, Skipped, StartResult } from './types.ts';
@@ -41,17 +41,17 @@ export interface StartDeps {
 /** Re-read and re-decide this many times when another trigger moved the incident under us. */
 const DECIDE_TRIES = 3;
 
-/** The Monitor's branch without telemetry: every link's Unhealthy composite, read now. */
-export async function unhealthyAlarmsNow(
+/** The Monitor's branch without telemetry: every link's Outage alarm (a metric-math alarm), read now. */
+export async function outageAlarmsNow(
   deps: StartDeps,
   config: Config,
 ): Promise<{ alarms: AlarmState[]; missing: Skipped[] }> {
-  const names = config.links.map((link) => linkAlarmName(config.namespace, link.name, 'Unhealthy'));
-  const alarms = await describeCompositeAlarms(deps.cloudWatch, names, { signal: deps.signal });
+  const names = config.links.map((link) => linkAlarmName(config.namespace, link.name, 'Outage'));
+  const alarms = await describeMetricAlarms(deps.cloudWatch, names, { signal: deps.signal });
   const missing = config.links.flatMap((link, index) => {
     const alarmName = names[index] ?? null;
     if (alarms.some((alarm) => alarm.alarmName === alarmName)) return [];
-    return [{ link: link.name, alarmName, reason: 'Unhealthy alarm not found (is the stack deployed?)' }];
+    return [{ link: link.name, alarmName, reason: 'Outage alarm not found (is the stack deployed?)' }];
   });
   return { alarms, missing };
 }
@@ -68,13 +68,13 @@ export function alarmObservations(
   const observations: Observation[] = [];
   const skipped: Skipped[] = [];
   for (const alarm of alarms) {
-    const name = linkOfUnhealthyAlarm(config.namespace, alarm.alarmName);
+    const name = linkOfOutageAlarm(config.namespace, alarm.alarmName);
     const link = name ? findLink(config, name) : undefined;
     if (!link) {
       skipped.push({
         link: name ?? null,
         alarmName: alarm.alarmName,
-        reason: 'not the Unhealthy alarm of a configured link',
+        reason: 'not the Outage alarm of a configured link',
       });
       continue;
     }
@@ -82,7 +82,7 @@ export function alarmObservations(
       skipped.push({
         link: link.name,
         alarmName: alarm.alarmName,
-        reason: `Unhealthy alarm is ${alarm.stateValue}`,
+        reason: `Outage alarm is ${alarm.stateValue}`,
       });
       continue;
     }
@@ -92,7 +92,7 @@ export function alarmObservations(
       at: alarm.enteredAt ?? now,
       source: 'alarm',
       severity: 'outage',
-      detail: `Unhealthy alarm in ALARM since ${(alarm.enteredAt ?? now).toISOString()}`,
+      detail: `Outage alarm in ALARM since ${(alarm.enteredAt ?? now).toISOString()}`,
     });
   }
   return { observations, skipped };

@@ -1,6 +1,6 @@
 /** start-remediation's domain types and output. */
 
-/** An Unhealthy composite alarm's state. */
+/** A link Outage alarm's state. */
 export interface AlarmState {
   readonly alarmName: string;
   /** `OK`, `ALARM` or `INSUFFICIENT_DATA`. */
@@ -13,7 +13,7 @@ export interface AlarmState {
 export interface Observation {
   readonly link: string;
   /**
-   * `failing`: tunnels below minTunnelsUp or the canary failed (or the Unhealthy alarm is in ALARM);
+   * `failing`: tunnels below minTunnelsUp or the canary failed (or the Outage alarm is in ALARM);
    * `healthy`: both figures read and good; `unknown`: a collection failure left it undecided.
    */
   readonly state: 'failing' | 'healthy' | 'unknown';

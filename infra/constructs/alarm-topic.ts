@@ -1,6 +1,7 @@
 /**
  * The one SNS topic every alarm and every remediation report goes to, encrypted with a customer
- * managed KMS key that CloudWatch may use (an alarm cannot publish to an encrypted topic otherwise).
+ * managed KMS key that CloudWatch may use (an alarm cannot publish to an encrypted topic otherwise),
+ * or, with `notifications.topicEncryption: "none"`, without server-side encryption (TLS enforced).
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -9,6 +10,7 @@ import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'a
 import { Construct } from 'constructs';
 import { PAGER_FILTER_POLICY } from '#shared/audience.ts';
 import type { Config } from '#shared/config.ts';
+import { acknowledge } from '../nag.ts';
 
 /**
  * The SMS subscriptions' filter policy (functions/shared/audience.ts): only VPN Guard's `pager`
@@ -31,24 +33,28 @@ export interface AlarmTopicProps {
 
 export class AlarmTopic extends Construct {
   readonly topic: Topic;
-  readonly key: Key;
+  /** The topic's key; undefined when the config opts out of one. */
+  readonly key: Key | undefined;
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const { namespace, notifications } = props.config;
 
-    this.key = new Key(this, 'Key', {
-      description: `VPN Guard (${namespace}) alarm topic encryption`,
-      enableKeyRotation: true,
-      // Only in-flight notifications are encrypted with it: nothing to decrypt once the stack is gone,
-      // so do not leave a key billing $1 a month behind.
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
+    this.key =
+      notifications.topicEncryption === 'customer-managed-key'
+        ? new Key(this, 'Key', {
+            description: `VPN Guard (${namespace}) alarm topic encryption`,
+            enableKeyRotation: true,
+            // Only in-flight notifications are encrypted with it: nothing to decrypt once the stack is gone,
+            // so do not leave a key billing $1 a month behind.
+            removalPolicy: RemovalPolicy.DESTROY,
+            pendingWindow: Duration.days(7),
+          })
+        : undefined;
     // CloudWatch alarms publish to the topic as the cloudwatch.amazonaws.com service; with SSE the
     // service needs the key to encrypt the message.
-    this.key.addToResourcePolicy(
+    this.key?.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToUseTheKey',
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -59,9 +65,17 @@ export class AlarmTopic extends Construct {
 
     this.topic = new Topic(this, 'Topic', {
       displayName: `VPN Guard ${namespace}`,
-      masterKey: this.key,
+      ...(this.key && { masterKey: this.key }),
       enforceSSL: true,
     });
+    if (!this.key) {
+      acknowledge(
+        this.topic,
+        'AwsSolutions-SNS2',
+        'The config opts out of a customer managed key (notifications.topicEncryption "none", to save $1 a month): ' +
+          'the AWS managed key for SNS cannot let CloudWatch alarms publish, so the topic has no SSE; messages carry alarm states only, and publishing requires TLS (enforceSSL).',
+      );
+    }
     // The topic has a resource policy (enforceSSL), so allow this account's alarms explicitly.
     this.topic.addToResourcePolicy(
       new PolicyStatement({

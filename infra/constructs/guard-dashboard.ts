@@ -117,16 +117,7 @@ export class GuardDashboard extends Construct {
         }),
         new AlarmStatusWidget({
           title: `${link.name}: alarms`,
-          alarms: alarms
-            ? [
-                alarms.unhealthy,
-                alarms.tunnelsDown,
-                alarms.connectivityLost,
-                alarms.latencyHigh,
-                alarms.monitorSilent,
-                alarms.remediationFailed,
-              ]
-            : [],
+          alarms: alarms ? [...alarms.all] : [],
           width: 5,
           height: 6,
         }),

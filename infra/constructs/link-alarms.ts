@@ -1,15 +1,16 @@
 /**
  * A link's alarms, built from the specs in infra/alarm-specs.ts (the sandbox evaluates the same
- * specs). CloudWatch makes the decisions (M of N datapoints), not a home-made counter: TunnelsDown
- * and ConnectivityLost feed the composite Unhealthy, which triggers remediation. A read failure is
- * not a link failure (missing tunnel or canary data is not breaching), but a silent monitor is.
+ * specs). CloudWatch makes the decisions (M of N datapoints), not a home-made counter: the
+ * metric-math Outage alarm (tunnels below minTunnelsUp, or the canary path down) triggers
+ * remediation; LatencyHigh and RemediationFailed notify. A read failure is not a link failure
+ * (a missing figure is not breaching); a silent monitor is the deployment's MonitorSilent.
  */
 import { Duration } from 'aws-cdk-lib';
 import {
   Alarm,
-  AlarmRule,
+  type CfnAlarm,
   ComparisonOperator,
-  CompositeAlarm,
+  MathExpression,
   Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -20,10 +21,11 @@ import type { LinkAlarm } from '#shared/alarm-names.ts';
 import type { Config, LinkConfig } from '#shared/config.ts';
 import {
   type Comparison,
-  compositeRule,
   linkAlarmSpecs,
+  type MathAlarmSpec,
   type MetricAlarmSpec,
   type MissingData,
+  type StackAlarmSpec,
 } from '../alarm-specs.ts';
 
 export interface LinkAlarmsProps {
@@ -48,7 +50,7 @@ const MISSING_DATA: Record<MissingData, TreatMissingData> = {
 };
 
 /** A CloudWatch alarm exactly as its spec says. */
-function alarmFromSpec(scope: Construct, spec: MetricAlarmSpec): Alarm {
+export function alarmFromSpec(scope: Construct, spec: MetricAlarmSpec | StackAlarmSpec): Alarm {
   return new Alarm(scope, spec.alarm, {
     alarmName: spec.alarmName,
     alarmDescription: spec.description,
@@ -67,13 +69,46 @@ function alarmFromSpec(scope: Construct, spec: MetricAlarmSpec): Alarm {
   });
 }
 
+/** A metric-math alarm exactly as its spec says (the expression's query id included). */
+export function mathAlarmFromSpec(scope: Construct, spec: MathAlarmSpec): Alarm {
+  const alarm = new Alarm(scope, spec.alarm, {
+    alarmName: spec.alarmName,
+    alarmDescription: spec.description,
+    metric: new MathExpression({
+      expression: spec.expression,
+      label: spec.label,
+      period: Duration.seconds(spec.periodSeconds),
+      usingMetrics: Object.fromEntries(
+        spec.metrics.map((metric) => [
+          metric.id,
+          new Metric({
+            namespace: metric.namespace,
+            metricName: metric.metricName,
+            dimensionsMap: { ...metric.dimensions },
+            statistic: metric.statistic,
+            period: Duration.seconds(spec.periodSeconds),
+          }),
+        ]),
+      ),
+    }),
+    threshold: spec.threshold,
+    comparisonOperator: COMPARISONS[spec.comparison],
+    evaluationPeriods: spec.evaluationPeriods,
+    datapointsToAlarm: spec.datapointsToAlarm,
+    treatMissingData: MISSING_DATA[spec.treatMissingData],
+  });
+  // CDK names the expression query `expr_1`; the spec's id is what the sandbox and tests name.
+  (alarm.node.defaultChild as CfnAlarm).addPropertyOverride('Metrics.0.Id', spec.expressionId);
+  return alarm;
+}
+
 export class LinkAlarms extends Construct {
-  readonly tunnelsDown: Alarm;
-  readonly connectivityLost: Alarm;
+  /** The metric-math Outage alarm (remediation's trigger). */
+  readonly outage: Alarm;
   readonly latencyHigh: Alarm;
-  readonly monitorSilent: Alarm;
-  readonly unhealthy: CompositeAlarm;
   readonly remediationFailed: Alarm;
+  /** Every alarm of the link, Outage first. */
+  readonly all: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: LinkAlarmsProps) {
     super(scope, id);
@@ -85,27 +120,13 @@ export class LinkAlarms extends Construct {
       if (!found) throw new Error(`infra/alarm-specs.ts has no ${alarm} alarm for link ${link.name}`);
       return found.alarm;
     };
-    this.tunnelsDown = get('TunnelsDown');
-    this.connectivityLost = get('ConnectivityLost');
+    this.outage = mathAlarmFromSpec(this, specs.outage);
     this.latencyHigh = get('LatencyHigh');
-    this.monitorSilent = get('MonitorSilent');
     this.remediationFailed = get('RemediationFailed');
-
-    this.unhealthy = new CompositeAlarm(this, 'Unhealthy', {
-      compositeAlarmName: specs.unhealthy.alarmName,
-      alarmDescription: specs.unhealthy.description,
-      // By name, as the sandbox evaluates it; CloudFormation must create the children first.
-      alarmRule: AlarmRule.fromString(compositeRule(specs.unhealthy)),
-    });
-    for (const child of specs.unhealthy.anyOf) {
-      const found = built.find(({ spec }) => spec.alarmName === child);
-      if (!found)
-        throw new Error(`the Unhealthy rule of ${link.name} names ${child}, which is not one of its alarms`);
-      this.unhealthy.node.addDependency(found.alarm);
-    }
+    this.all = [this.outage, ...built.map(({ alarm }) => alarm)];
 
     const action = new SnsAction(props.topic);
-    for (const alarm of [...built.map(({ alarm }) => alarm), this.unhealthy]) {
+    for (const alarm of this.all) {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
     }

@@ -1,7 +1,7 @@
 /**
  * Remediation: the STANDARD state machine that replaces a link's gateway instance, its lock table,
  * the functions it calls, and the two ways it is started automatically (the Monitor's branch via
- * start-remediation, and the Unhealthy alarm's EventBridge rule).
+ * start-remediation, and the Outage alarm's EventBridge rule).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -30,7 +30,8 @@ export interface RemediationProps {
   /** vpcId → that VPC's ping-canary (the machine re-probes with it before and after replacing). */
   readonly canaries: ReadonlyMap<string, GuardFunction>;
   readonly topic: ITopic;
-  readonly topicKey: IKey;
+  /** The topic's key, when it has one (notify needs it to publish). */
+  readonly topicKey: IKey | undefined;
 }
 
 export class Remediation extends Construct {
@@ -110,13 +111,15 @@ export class Remediation extends Construct {
         resources: [props.topic.topicArn],
       }),
     );
-    this.notify.addToPolicy(
-      new PolicyStatement({
-        sid: 'UseTopicKey',
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [props.topicKey.keyArn],
-      }),
-    );
+    if (props.topicKey) {
+      this.notify.addToPolicy(
+        new PolicyStatement({
+          sid: 'UseTopicKey',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [props.topicKey.keyArn],
+        }),
+      );
+    }
 
     const substitutions: Substitutions<'remediation'> = {
       RemediationGuardFunctionArn: this.remediationGuard.functionArn,
@@ -159,28 +162,27 @@ export class Remediation extends Construct {
       functionId: 'start-remediation',
       config,
       description:
-        'VPN Guard start-remediation: starts the Remediation machine for links whose Unhealthy alarm is in ALARM',
+        'VPN Guard start-remediation: starts the Remediation machine for links whose Outage alarm is in ALARM',
       environment: { REMEDIATION_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
       // Below the Monitor's 15 s Task timeout.
       timeout: Duration.seconds(12),
     });
-    // The Unhealthy alarms are composite alarms, which DescribeAlarms returns only to a permission
-    // scoped to "*" (a grant on their ARNs is refused with AccessDenied).
+    // The Outage alarms are metric alarms, so DescribeAlarms can be scoped to them (a composite
+    // alarm is returned only to a grant scoped to "*"). One pattern, not one ARN per link: the
+    // role's inline policy stays small at any link count.
+    const outageAlarms = `arn:${partition}:cloudwatch:${region}:${account}:alarm:${config.namespace}-*-Outage`;
     this.startRemediation.addToPolicy(
       new PolicyStatement({
-        sid: 'ReadUnhealthyAlarms',
+        sid: 'ReadOutageAlarms',
         actions: ['cloudwatch:DescribeAlarms'],
-        resources: ['*'],
+        resources: [outageAlarms],
       }),
     );
     this.startRemediation.acknowledgeWildcard(
       'Resource',
-      '*',
-      'cloudwatch:DescribeAlarms (read-only) must be scoped to * to return composite alarms: "To use this ' +
-        'operation and return information about composite alarms, you must be signed on with the ' +
-        "cloudwatch:DescribeAlarms permission that is scoped to *. You can't return information about " +
-        'composite alarms if your permission has a narrower scope." ' +
-        '(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html)',
+      `arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:${config.namespace}-*-Outage`,
+      "cloudwatch:DescribeAlarms (read-only) on this deployment's Outage alarms: the pattern names them all " +
+        '(<namespace>-<link>-Outage) without one ARN per link.',
     );
     this.startRemediation.addToPolicy(
       new PolicyStatement({
@@ -198,17 +200,17 @@ export class Remediation extends Construct {
     acknowledge(
       this.deadLetterQueue,
       'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the Unhealthy-alarm rule target; a DLQ of a DLQ adds nothing.',
+      'This queue is itself the dead-letter queue of the Outage-alarm rule target; a DLQ of a DLQ adds nothing.',
     );
     // EventBridge allows an event pattern of 2,048 characters by default
     // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html), about 60 alarm
     // names: past that, the names go into as many rules as it takes. The first keeps its id.
-    const alarmNames = config.links.map((link) => linkAlarmName(config.namespace, link.name, 'Unhealthy'));
-    this.alarmRules = eventPatternChunks(alarmNames, unhealthyAlarmPattern).map(
+    const alarmNames = config.links.map((link) => linkAlarmName(config.namespace, link.name, 'Outage'));
+    this.alarmRules = eventPatternChunks(alarmNames, outageAlarmPattern).map(
       (names, index) =>
         new Rule(this, index === 0 ? 'UnhealthyAlarmRule' : `UnhealthyAlarmRule${index + 1}`, {
-          description: 'Starts remediation when a link Unhealthy alarm enters ALARM',
-          eventPattern: unhealthyAlarmPattern(names),
+          description: 'Starts remediation when a link Outage alarm enters ALARM',
+          eventPattern: outageAlarmPattern(names),
           targets: [
             new LambdaFunction(this.startRemediation.function, {
               deadLetterQueue: this.deadLetterQueue,
@@ -219,7 +221,7 @@ export class Remediation extends Construct {
         }),
     );
     const [first] = this.alarmRules;
-    if (!first) throw new Error('the deployment has no link, so no Unhealthy alarm rule');
+    if (!first) throw new Error('the deployment has no link, so no Outage alarm rule');
     this.alarmRule = first;
   }
 
@@ -436,8 +438,8 @@ function addInChunks(fn: GuardFunction, sid: string, actions: string[], resource
 /** EventBridge's default event pattern size limit, characters (eb-quota.html, "Event pattern size"). */
 export const EVENT_PATTERN_MAX_CHARS = 2048;
 
-/** The Unhealthy-alarm rule's pattern for some alarm names. */
-function unhealthyAlarmPattern(alarmNames: readonly string[]): EventPattern {
+/** The Outage-alarm rule's pattern for some alarm names. */
+function outageAlarmPattern(alarmNames: readonly string[]): EventPattern {
   return {
     source: ['aws.cloudwatch'],
     detailType: ['CloudWatch Alarm State Change'],

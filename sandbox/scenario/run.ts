@@ -5,7 +5,7 @@
  */
 
 import { budgetKey } from '#functions/remediation-guard/budget.ts';
-import { MONITOR_EXECUTION_ALARMS, type MonitorExecutionAlarm } from '#infra/alarm-specs.ts';
+import { DEPLOYMENT_ALARMS, type DeploymentAlarm, deploymentAlarmName } from '#infra/alarm-specs.ts';
 import { type LinkAlarm, linkAlarmName } from '#shared/alarm-names.ts';
 import { AUDIENCE_ATTRIBUTE } from '#shared/audience.ts';
 import type { Config } from '#shared/config.ts';
@@ -274,13 +274,9 @@ function rejectedConfigResult(loaded: LoadedScenario, began: number): ScenarioRe
 }
 
 /** The alarm names an expectation means: a stack alarm's own, or the alarm of each link. */
-function alarmNamesOf(
-  world: World,
-  alarm: LinkAlarm | MonitorExecutionAlarm,
-  link: string | undefined,
-): string[] {
-  if ((MONITOR_EXECUTION_ALARMS as readonly string[]).includes(alarm))
-    return [`${world.config.namespace}-${alarm}`];
+function alarmNamesOf(world: World, alarm: LinkAlarm | DeploymentAlarm, link: string | undefined): string[] {
+  if ((DEPLOYMENT_ALARMS as readonly string[]).includes(alarm))
+    return [deploymentAlarmName(world.config.namespace, alarm as DeploymentAlarm)];
   return linksOf(world, link).map((name) => linkAlarmName(world.config.namespace, name, alarm as LinkAlarm));
 }
 
@@ -447,10 +443,7 @@ export function checkExpectation(
         if (expectation.link) {
           if (message.alarm)
             return message.alarm.name.startsWith(
-              linkAlarmName(world.config.namespace, expectation.link, 'Unhealthy').slice(
-                0,
-                -'Unhealthy'.length,
-              ),
+              linkAlarmName(world.config.namespace, expectation.link, 'Outage').slice(0, -'Outage'.length),
             );
           const view = remediations.find((r) => r.name === message.executionName);
           return view?.link === expectation.link;
@@ -715,12 +708,12 @@ function buildSummary(
     (f) => !('link' in f.fault) || f.fault.link === undefined || f.fault.link === link,
   );
   // Detected when VPN Guard acted on it: the first remediation of the link started after the fault
-  // (the Monitor's failing tick, or the alarm rule), else the Unhealthy alarm entering ALARM.
-  const unhealthy = linkAlarmName(world.config.namespace, link, 'Unhealthy');
+  // (the Monitor's failing tick, or the alarm rule), else the Outage alarm entering ALARM.
+  const outage = linkAlarmName(world.config.namespace, link, 'Outage');
   const detectedAt = firstFault
     ? (remediations.find((r) => r.link === link && r.startDate >= firstFault.at)?.startDate ??
       world.cloudwatch.transitions.find(
-        (t) => t.alarmName === unhealthy && t.to === 'ALARM' && t.at >= firstFault.at,
+        (t) => t.alarmName === outage && t.to === 'ALARM' && t.at >= firstFault.at,
       )?.at)
     : undefined;
   const routes: RouteChange[] = (report?.routes ?? []).filter((route) => route.action !== 'unchanged');

@@ -4,7 +4,7 @@
  * file fails naming the field, the value and what is expected.
  */
 import { z } from 'zod';
-import { MONITOR_EXECUTION_ALARMS } from '#infra/alarm-specs.ts';
+import { DEPLOYMENT_ALARMS } from '#infra/alarm-specs.ts';
 import { LINK_ALARMS } from '#shared/alarm-names.ts';
 import { AUDIENCES } from '#shared/audience.ts';
 import { METRICS, type MetricName } from '#shared/metric-names.ts';
@@ -26,8 +26,8 @@ const services = z.array(z.enum(SERVICES)).min(1);
 const ALARM_STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
 const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
-/** A link's alarm, or one of the stack's own (the Monitor's execution alarms, no link). */
-const ALARMS = [...LINK_ALARMS, ...MONITOR_EXECUTION_ALARMS] as const;
+/** A link's alarm, or one of the deployment's own (MonitorSilent, the Monitor's execution alarms; no link). */
+const ALARMS = [...LINK_ALARMS, ...DEPLOYMENT_ALARMS] as const;
 const alarmName = z.enum(ALARMS, { error: `must be one of ${ALARMS.join(', ')}` });
 
 export const ExpectationSchema = z.discriminatedUnion('check', [
@@ -87,7 +87,7 @@ export const ExpectationSchema = z.discriminatedUnion('check', [
       kind: z.string().min(1).optional(),
       /** Several kinds, counted together (instead of `kind`). */
       kinds: z.array(z.string().min(1)).min(1).optional(),
-      /** For kind `alarm`: which alarm (TunnelsDown, ..., Unhealthy) and which new state. */
+      /** For kind `alarm`: which alarm (Outage, LatencyHigh, MonitorSilent, ...) and which new state. */
       alarm: alarmName.optional(),
       state: z.enum(ALARM_STATES).optional(),
       link: link.optional(),

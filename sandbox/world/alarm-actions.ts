@@ -1,7 +1,7 @@
 /**
  * What follows an alarm transition, as the stack wires it: every ALARM/OK transition notifies the
  * topic (the alarms' actions), and the stack's EventBridge rule delivers "CloudWatch Alarm State
- * Change" of a link's Unhealthy alarm entering ALARM to start-remediation (a Lambda asynchronous
+ * Change" of a link's Outage alarm entering ALARM to start-remediation (a Lambda asynchronous
  * invocation, which Lambda retries on error after `asyncRetrySeconds`).
  */
 import { localFunctionArn } from '#infra/asl.ts';
@@ -43,14 +43,13 @@ export class AlarmActions {
       this.world.emit('alarm', `${short} ${transition.from} -> ${transition.to}`, transition.link);
       // Every alarm notifies the topic of its ALARM and OK transitions (the stack's alarm actions).
       if (transition.to === 'ALARM' || transition.to === 'OK') this.notify(transition);
-      if (transition.kind !== 'composite') continue;
+      // The stack's rule: detail.alarmName is a link's Outage alarm and detail.state.value ALARM.
+      const names = config.links.map((link) => linkAlarmName(config.namespace, link.name, 'Outage'));
+      if (!names.includes(transition.alarmName)) continue;
       const event = alarmEvent(transition);
       const state = this.links.find(transition.link);
       if (state && transition.to === 'ALARM') state.lastAlarmEvent = event;
-      // The stack's rule: detail.alarmName is a link's Unhealthy alarm and detail.state.value ALARM.
-      const names = config.links.map((link) => linkAlarmName(config.namespace, link.name, 'Unhealthy'));
-      if (transition.to === 'ALARM' && names.includes(transition.alarmName))
-        this.deliverEvent(event, transition.link);
+      if (transition.to === 'ALARM') this.deliverEvent(event, transition.link);
     }
   }
 
@@ -102,11 +101,7 @@ export class AlarmActions {
   /** EventBridge → start-remediation: an asynchronous invocation, retried twice by Lambda on error. */
   deliverEvent(event: unknown, link: string): void {
     const { clock, timing } = this.world;
-    this.world.emit(
-      'trigger',
-      'EventBridge rule delivers the Unhealthy ALARM event to start-remediation',
-      link,
-    );
+    this.world.emit('trigger', 'EventBridge rule delivers the Outage ALARM event to start-remediation', link);
     const arn = localFunctionArn('start-remediation', HOME_REGION, ACCOUNT);
     clock
       .spawn('EventBridge delivery to start-remediation', async (activity) => {
@@ -150,7 +145,7 @@ function alarmEvent(transition: AlarmTransition): unknown {
       alarmName: transition.alarmName,
       state: { value: transition.to, reason: transition.reason, timestamp: stamp(transition.at) },
       previousState: { value: transition.from, reason: '', timestamp: stamp(transition.at) },
-      configuration: { alarmRule: transition.rule, description: transition.description },
+      configuration: { description: transition.description },
     },
   };
 }

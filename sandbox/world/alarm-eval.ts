@@ -1,6 +1,8 @@
 /**
- * CloudWatch metric alarm evaluation, pure: the statistic of each period, M of N datapoints, and
- * the four missing-data treatments, for the specs in infra/alarm-specs.ts.
+ * CloudWatch alarm evaluation, pure: the statistic of each period, M of N datapoints, and the four
+ * missing-data treatments, for the specs in infra/alarm-specs.ts; and metric-math alarms, whose
+ * expression (metric-math.ts) turns the queried metrics' period values into the one series the
+ * threshold is applied to.
  *
  * Evaluation model (simplified from CloudWatch, documented in the sandbox README section):
  * - an alarm is evaluated once a minute; its N periods are the aligned periods ending with the one
@@ -15,7 +17,14 @@
  * ALARM when at least M evaluated periods breach; OK otherwise, except that `ignore`/`missing`
  * keep the current state while fewer than N − M + 1 non-breaching datapoints prove OK.
  */
-import type { Comparison, MetricAlarmSpec, MissingData, Statistic } from '#infra/alarm-specs.ts';
+import type {
+  Comparison,
+  MathAlarmSpec,
+  MetricAlarmSpec,
+  MissingData,
+  Statistic,
+} from '#infra/alarm-specs.ts';
+import { evaluateExpression, parseExpression } from './metric-math.ts';
 
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
@@ -79,17 +88,14 @@ type EvaluationSpec = Pick<
   'statistic' | 'periodSeconds' | 'evaluationPeriods' | 'datapointsToAlarm' | 'comparison' | 'threshold'
 > & { readonly treatMissingData: MissingData };
 
-/**
- * Evaluates one alarm at `now` (epoch ms) over `samples` (the metric's samples, any order), given
- * its current state.
- */
-export function evaluateMetricAlarm(
-  spec: EvaluationSpec,
-  samples: readonly Sample[],
+/** The period starts an alarm evaluates at `now`, oldest first. */
+function periodStarts(
+  periodSeconds: number,
+  evaluationPeriods: number,
   now: number,
-  current: AlarmStateValue,
-): AlarmEvaluation {
-  const periodMs = spec.periodSeconds * 1000;
+  samples: readonly Sample[],
+): number[] {
+  const periodMs = periodSeconds * 1000;
   // CloudWatch retrieves more datapoints than the evaluation periods (the "evaluation range") and
   // evaluates the most recent ones it has
   // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html):
@@ -99,22 +105,40 @@ export function evaluateMetricAlarm(
   const has = (start: number) => samples.some((s) => s.timestamp >= start && s.timestamp < start + periodMs);
   const latestStart =
     !has(currentStart) && has(currentStart - periodMs) ? currentStart - periodMs : currentStart;
-  const periods: PeriodDatapoint[] = [];
-  for (let i = spec.evaluationPeriods - 1; i >= 0; i--) {
-    const start = latestStart - i * periodMs;
-    const inPeriod = samples.filter((s) => s.timestamp >= start && s.timestamp < start + periodMs);
-    const value = statisticOf(inPeriod, spec.statistic);
+  const starts: number[] = [];
+  for (let i = evaluationPeriods - 1; i >= 0; i--) starts.push(latestStart - i * periodMs);
+  return starts;
+}
+
+/** The samples of the period starting at `start`. */
+function inPeriod(samples: readonly Sample[], start: number, periodMs: number): Sample[] {
+  return samples.filter((s) => s.timestamp >= start && s.timestamp < start + periodMs);
+}
+
+type DecisionSpec = Pick<
+  MetricAlarmSpec,
+  'evaluationPeriods' | 'datapointsToAlarm' | 'comparison' | 'threshold' | 'treatMissingData'
+>;
+
+/** The alarm state from the N period values: threshold, missing data, M of N. */
+function decide(
+  spec: DecisionSpec,
+  values: readonly { start: number; value: number | undefined }[],
+  current: AlarmStateValue,
+  what: string,
+): AlarmEvaluation {
+  const periods: PeriodDatapoint[] = values.map(({ start, value }) => {
     let breaching: boolean | undefined;
     if (value !== undefined) breaching = breaches(value, spec.comparison, spec.threshold);
     else if (spec.treatMissingData === 'breaching') breaching = true;
     else if (spec.treatMissingData === 'notBreaching') breaching = false;
-    periods.push({ start, value, breaching });
-  }
+    return { start, value, breaching };
+  });
   const evaluated = periods.filter((p) => p.breaching !== undefined);
   const breachingCount = evaluated.filter((p) => p.breaching).length;
   const okCount = evaluated.length - breachingCount;
   const shown = periods.map((p) => (p.value === undefined ? 'missing' : String(round(p.value)))).join(', ');
-  const describe = `[${shown}] ${spec.statistic} vs ${spec.comparison} ${spec.threshold}, ${spec.datapointsToAlarm} of ${spec.evaluationPeriods}, missing data ${spec.treatMissingData}`;
+  const describe = `[${shown}] ${what} vs ${spec.comparison} ${spec.threshold}, ${spec.datapointsToAlarm} of ${spec.evaluationPeriods}, missing data ${spec.treatMissingData}`;
 
   if (evaluated.length === 0) {
     if (spec.treatMissingData === 'missing') {
@@ -131,6 +155,71 @@ export function evaluateMetricAlarm(
     return { state, periods, reason: `${okCount} non-breaching datapoint(s), state kept: ${describe}` };
   }
   return { state: 'OK', periods, reason: `${breachingCount} breaching datapoint(s): ${describe}` };
+}
+
+/**
+ * Evaluates one alarm at `now` (epoch ms) over `samples` (the metric's samples, any order), given
+ * its current state.
+ */
+export function evaluateMetricAlarm(
+  spec: EvaluationSpec,
+  samples: readonly Sample[],
+  now: number,
+  current: AlarmStateValue,
+): AlarmEvaluation {
+  const periodMs = spec.periodSeconds * 1000;
+  const values = periodStarts(spec.periodSeconds, spec.evaluationPeriods, now, samples).map((start) => ({
+    start,
+    value: statisticOf(inPeriod(samples, start, periodMs), spec.statistic),
+  }));
+  return decide(spec, values, current, spec.statistic);
+}
+
+type MathEvaluationSpec = Pick<
+  MathAlarmSpec,
+  | 'metrics'
+  | 'expression'
+  | 'periodSeconds'
+  | 'evaluationPeriods'
+  | 'datapointsToAlarm'
+  | 'comparison'
+  | 'threshold'
+  | 'treatMissingData'
+>;
+
+/**
+ * Evaluates a metric-math alarm at `now`: each queried metric's statistic per period (a period
+ * without samples has no value), the expression over those series period by period
+ * (metric-math.ts), then the threshold, M of N and missing data on the expression's series, as
+ * for a single-metric alarm
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create-alarm-on-metric-math-expression.html).
+ * `samplesById` holds each query's samples by its id.
+ */
+export function evaluateMathAlarm(
+  spec: MathEvaluationSpec,
+  samplesById: Readonly<Record<string, readonly Sample[]>>,
+  now: number,
+  current: AlarmStateValue,
+): AlarmEvaluation {
+  const periodMs = spec.periodSeconds * 1000;
+  const all = Object.values(samplesById).flat();
+  const starts = periodStarts(spec.periodSeconds, spec.evaluationPeriods, now, all);
+  const series: Record<string, (number | undefined)[]> = {};
+  for (const metric of spec.metrics) {
+    const samples = samplesById[metric.id] ?? [];
+    series[metric.id] = starts.map((start) =>
+      statisticOf(inPeriod(samples, start, periodMs), metric.statistic),
+    );
+  }
+  const result = evaluateExpression(parseExpression(spec.expression), series, starts.length);
+  const values = starts.map((start, index) => ({ start, value: result[index] }));
+  const inputs = spec.metrics
+    .map(
+      (m) =>
+        `${m.id}=[${(series[m.id] ?? []).map((v) => (v === undefined ? 'missing' : String(round(v)))).join(', ')}]`,
+    )
+    .join(' ');
+  return decide(spec, values, current, `${spec.expression} (${inputs})`);
 }
 
 function round(value: number): number {

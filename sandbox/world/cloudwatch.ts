@@ -1,8 +1,9 @@
 /**
  * CloudWatch in the home Region: PutMetricData stored with timestamps, the links' alarms built from
- * infra/alarm-specs.ts and evaluated once a minute (alarm-eval.ts), the composite Unhealthy = OR of
- * its children, DescribeAlarms as AWS answers it, and the state transitions that CloudWatch turns
- * into SNS notifications and EventBridge events.
+ * infra/alarm-specs.ts and evaluated once a minute (alarm-eval.ts): single-metric alarms and the
+ * metric-math Outage alarm (metric-math.ts), DescribeAlarms as AWS answers it (a metric-math alarm
+ * is a metric alarm with `Metrics`), and the state transitions that CloudWatch turns into SNS
+ * notifications and EventBridge events.
  */
 import type {
   CompositeAlarm,
@@ -11,8 +12,8 @@ import type {
   MetricAlarm,
   PutMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import type { CompositeAlarmSpec, MetricAlarmSpec, StackAlarmSpec } from '#infra/alarm-specs.ts';
-import { type AlarmStateValue, evaluateMetricAlarm, type Sample } from './alarm-eval.ts';
+import type { MathAlarmSpec, MetricAlarmSpec, StackAlarmSpec } from '#infra/alarm-specs.ts';
+import { type AlarmStateValue, evaluateMathAlarm, evaluateMetricAlarm, type Sample } from './alarm-eval.ts';
 import { awsError, UnmodelledCommandError } from './aws-errors.ts';
 import type { ExtractedMetric } from './emf.ts';
 
@@ -21,7 +22,7 @@ type Output<T> = Omit<T, '$metadata'>;
 interface AlarmState {
   value: AlarmStateValue;
   reason: string;
-  /** Any update of the state or (for composites) of its reason. */
+  /** Any update of the state. */
   updatedAt: number;
   /** The last change of the state value. */
   transitionedAt: number;
@@ -36,18 +37,15 @@ interface MetricAlarmEntry {
   state: AlarmState;
 }
 
-interface CompositeAlarmEntry {
-  readonly kind: 'composite';
+interface MathAlarmEntry {
+  readonly kind: 'math';
   readonly link: string;
-  readonly spec: CompositeAlarmSpec;
-  readonly rule: string;
+  readonly spec: MathAlarmSpec;
   readonly arn: string;
   state: AlarmState;
-  /** The children in ALARM, the composite's reason. */
-  alarmingChildren: string[];
 }
 
-type AlarmEntry = MetricAlarmEntry | CompositeAlarmEntry;
+type AlarmEntry = MetricAlarmEntry | MathAlarmEntry;
 
 /** One alarm state change, as CloudWatch reports it to SNS and EventBridge. */
 export interface AlarmTransition {
@@ -55,12 +53,11 @@ export interface AlarmTransition {
   readonly alarmName: string;
   readonly alarmArn: string;
   readonly link: string;
-  readonly kind: 'metric' | 'composite';
+  readonly kind: 'metric' | 'math';
   readonly from: AlarmStateValue;
   readonly to: AlarmStateValue;
   readonly reason: string;
   readonly description: string;
-  readonly rule?: string;
 }
 
 const dimensionKey = (
@@ -110,8 +107,7 @@ export class CloudWatchModel {
   addLinkAlarms(
     link: string,
     metricAlarms: readonly MetricAlarmSpec[],
-    unhealthy: CompositeAlarmSpec,
-    rule: string,
+    outage: MathAlarmSpec,
     initial: AlarmStateValue,
     since: number,
   ): void {
@@ -131,14 +127,12 @@ export class CloudWatchModel {
         state: state(),
       });
     }
-    this.alarms.set(unhealthy.alarmName, {
-      kind: 'composite',
+    this.alarms.set(outage.alarmName, {
+      kind: 'math',
       link,
-      spec: unhealthy,
-      rule,
-      arn: this.arn(unhealthy.alarmName),
+      spec: outage,
+      arn: this.arn(outage.alarmName),
       state: state(),
-      alarmingChildren: [],
     });
   }
 
@@ -221,9 +215,11 @@ export class CloudWatchModel {
     metricName: string,
     dimensions: Readonly<Record<string, string>>,
   ): readonly Sample[] {
+    const stored = this.metrics.get(metricKey(namespace, metricName, dimensionKey(dimensions))) ?? [];
     const derived = this.derived.get(namespace);
-    if (derived) return derived(metricName, dimensions);
-    return this.metrics.get(metricKey(namespace, metricName, dimensionKey(dimensions))) ?? [];
+    // A service's own metric: what the world's records show, after any history seeded before them.
+    if (derived) return [...stored, ...derived(metricName, dimensions)];
+    return stored;
   }
 
   /** Every stored sample. */
@@ -309,29 +305,27 @@ export class CloudWatchModel {
     const now = this.now();
     const changes: AlarmTransition[] = [];
     for (const entry of this.alarms.values()) {
-      if (entry.kind !== 'metric') continue;
-      const { spec } = entry;
-      const samples = this.samples(spec.namespace, spec.metricName, spec.dimensions);
-      const result = evaluateMetricAlarm(spec, samples, now, entry.state.value);
+      let result: { state: AlarmStateValue; reason: string };
+      if (entry.kind === 'metric') {
+        const { spec } = entry;
+        result = evaluateMetricAlarm(
+          spec,
+          this.samples(spec.namespace, spec.metricName, spec.dimensions),
+          now,
+          entry.state.value,
+        );
+      } else {
+        const { spec } = entry;
+        const samplesById = Object.fromEntries(
+          spec.metrics.map((metric) => [
+            metric.id,
+            this.samples(metric.namespace, metric.metricName, metric.dimensions),
+          ]),
+        );
+        result = evaluateMathAlarm(spec, samplesById, now, entry.state.value);
+      }
       if (result.state !== entry.state.value) {
         changes.push(this.transition(entry, result.state, `Threshold Crossed: ${result.reason}`, now));
-      }
-    }
-    for (const entry of this.alarms.values()) {
-      if (entry.kind !== 'composite') continue;
-      const alarming = entry.spec.anyOf.filter((name) => this.alarms.get(name)?.state.value === 'ALARM');
-      const value: AlarmStateValue = alarming.length > 0 ? 'ALARM' : 'OK';
-      const reason =
-        alarming.length > 0
-          ? `${alarming.map((name) => `ALARM("${name}")`).join(' and ')} in ALARM`
-          : 'no child alarm in ALARM';
-      if (value !== entry.state.value) {
-        entry.alarmingChildren = alarming;
-        changes.push(this.transition(entry, value, reason, now));
-      } else if (alarming.join() !== entry.alarmingChildren.join()) {
-        // The state stays, its reason changes: StateUpdatedTimestamp moves, the transition time does not.
-        entry.alarmingChildren = alarming;
-        entry.state = { ...entry.state, reason, updatedAt: now };
       }
     }
     return changes;
@@ -350,7 +344,6 @@ export class CloudWatchModel {
       to,
       reason,
       description: entry.spec.description,
-      ...(entry.kind === 'composite' ? { rule: entry.rule } : {}),
     };
     this.transitions.push(change);
     return change;
@@ -390,6 +383,7 @@ export class CloudWatchModel {
         (input.StateValue === undefined || entry.state.value === input.StateValue),
     );
     const metricAlarms: MetricAlarm[] = [];
+    // The stack deploys no composite alarm (the Outage alarm is metric math).
     const compositeAlarms: CompositeAlarm[] = [];
     for (const entry of selected) {
       const common = {
@@ -417,8 +411,32 @@ export class CloudWatchModel {
           ComparisonOperator: spec.comparison,
           TreatMissingData: spec.treatMissingData,
         });
-      } else if (entry.kind === 'composite' && types.includes('CompositeAlarm')) {
-        compositeAlarms.push({ ...common, AlarmRule: entry.rule });
+      } else if (entry.kind === 'math' && types.includes('MetricAlarm')) {
+        const { spec } = entry;
+        metricAlarms.push({
+          ...common,
+          Metrics: [
+            { Id: spec.expressionId, Expression: spec.expression, Label: spec.label, ReturnData: true },
+            ...spec.metrics.map((metric) => ({
+              Id: metric.id,
+              ReturnData: false,
+              MetricStat: {
+                Metric: {
+                  Namespace: metric.namespace,
+                  MetricName: metric.metricName,
+                  Dimensions: Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
+                },
+                Period: spec.periodSeconds,
+                Stat: metric.statistic,
+              },
+            })),
+          ],
+          EvaluationPeriods: spec.evaluationPeriods,
+          DatapointsToAlarm: spec.datapointsToAlarm,
+          Threshold: spec.threshold,
+          ComparisonOperator: spec.comparison,
+          TreatMissingData: spec.treatMissingData,
+        });
       }
     }
     return { MetricAlarms: metricAlarms, CompositeAlarms: compositeAlarms };

@@ -6,7 +6,7 @@
  * table, the topic and the two state machines. Also the config itself: canary targets rewritten to
  * the loopback listeners that stand for the hosts across each VPN.
  */
-import { compositeRule, linkAlarmSpecs } from '#infra/alarm-specs.ts';
+import { linkAlarmSpecs } from '#infra/alarm-specs.ts';
 import { localFunctionArn, substituteAsl } from '#infra/asl.ts';
 import { type Config, parseConfig } from '#shared/config.ts';
 import { METRICS, type MetricName, metricDimensionsFor } from '#shared/metric-names.ts';
@@ -179,14 +179,7 @@ export function seedWorld(world: WorldContext, links: LinkModel, historyMinutes:
       });
     }
     const specs = linkAlarmSpecs(config, link);
-    cloudwatch.addLinkAlarms(
-      link.name,
-      specs.metricAlarms,
-      specs.unhealthy,
-      compositeRule(specs.unhealthy),
-      'OK',
-      start - history,
-    );
+    cloudwatch.addLinkAlarms(link.name, specs.metricAlarms, specs.outage, 'OK', start - history);
     // What a healthy Monitor would have published at each tick of the history: the link's own
     // figures, and (once per VPN Region / canary VPC) the collections' figures.
     const tunnels = link.vpn.vpnConnectionIds.length * 2;

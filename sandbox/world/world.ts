@@ -14,7 +14,7 @@
  *
  * Around it: EventBridge Scheduler starts the Monitor every minute (with the canaryGroups input),
  * CloudWatch evaluates the alarms every minute (schedules.ts) and notifies SNS of every ALARM/OK
- * transition, EventBridge delivers "CloudWatch Alarm State Change" of an Unhealthy alarm entering
+ * transition, EventBridge delivers "CloudWatch Alarm State Change" of an Outage alarm entering
  * ALARM to start-remediation as the stack's rule does (Lambda async invoke, retried twice;
  * alarm-actions.ts), and DynamoDB deletes expired items some time after their TTL.
  *
@@ -23,7 +23,7 @@
  * the link model, the schedules, the alarm actions, the functions (lambdas.ts), the executions
  * (executions.ts), the faults (fault-injection.ts) and the AWS calls (dispatch.ts).
  */
-import { type CompositeAlarmSpec, monitorExecutionAlarmSpecs } from '#infra/alarm-specs.ts';
+import { type MathAlarmSpec, monitorExecutionAlarmSpecs, monitorSilentSpec } from '#infra/alarm-specs.ts';
 import { type Config, parseConfig } from '#shared/config.ts';
 import { installSimulatedDate, SimClock, type TimerHandle } from '../clock.ts';
 import {
@@ -271,11 +271,24 @@ export class World {
     this.cloudwatch.derive('AWS/States', (metricName, dimensions) =>
       statesMetricSamples(this.sfn.executions, machineArn, metricName, dimensions),
     );
+    const monitorArn = this.sfn.machine('monitor').arn;
     this.cloudwatch.addStackAlarms(
-      monitorExecutionAlarmSpecs(this.config, this.sfn.machine('monitor').arn),
+      [...monitorExecutionAlarmSpecs(this.config, monitorArn), monitorSilentSpec(this.config, monitorArn)],
       'OK',
       this.start,
     );
+    // The Scheduler started the Monitor every minute of the seeded history (the world's own
+    // executions, from the start on, are derived from its records).
+    const history = (this.options.historyMinutes ?? 10) * 60_000;
+    for (let t = this.start - history; t < this.start; t += 60_000) {
+      this.cloudwatch.seed(
+        'AWS/States',
+        'ExecutionsStarted',
+        { StateMachineArn: monitorArn },
+        t + this.timing.tickOffsetSeconds * 1000,
+        1,
+      );
+    }
   }
 
   /** Installs the handlers' environment, the simulated Date and the SDK mocks; starts the schedules. */
@@ -447,4 +460,4 @@ export class World {
   }
 }
 
-export type { CompositeAlarmSpec, MachineId };
+export type { MachineId, MathAlarmSpec };

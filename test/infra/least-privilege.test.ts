@@ -195,14 +195,27 @@ describe('start-remediation', () => {
       'states:StartExecution',
     ]);
     expect(statementFor(role, 'dynamodb:PutItem').Resource).toEqual(arnOf(stack.remediation.lockTable));
-    // The Unhealthy alarms are composite: DescribeAlarms returns them only to a grant scoped to "*"
-    // ("You can't return information about composite alarms if your permission has a narrower scope").
-    expect(statementFor(role, 'cloudwatch:DescribeAlarms').Resource).toEqual('*');
+    // The Outage alarms are metric(-math) alarms, so DescribeAlarms is scoped to them (only a
+    // composite alarm needs a grant on "*").
+    expect(statementFor(role, 'cloudwatch:DescribeAlarms').Resource).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':cloudwatch:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:alarm:${config.namespace}-*-Outage`,
+        ],
+      ],
+    });
     for (const link of config.links) {
       expect(
-        template.toJSON().Resources[logicalId(defined(stack.linkAlarms.get(link.name), link.name).unhealthy)]
+        template.toJSON().Resources[logicalId(defined(stack.linkAlarms.get(link.name), link.name).outage)]
           .Type,
-      ).toBe('AWS::CloudWatch::CompositeAlarm');
+      ).toBe('AWS::CloudWatch::Alarm');
     }
     expect(statementFor(role, 'states:StartExecution').Resource).toEqual({
       Ref: logicalId(stack.remediation.stateMachine),
@@ -241,7 +254,9 @@ describe('notify', () => {
       ':execution:',
     );
     expect(statementFor(role, 'sns:Publish').Resource).toEqual({ Ref: logicalId(stack.alarmTopic.topic) });
-    expect(statementFor(role, 'kms:Decrypt').Resource).toEqual(arnOf(stack.alarmTopic.key));
+    expect(statementFor(role, 'kms:Decrypt').Resource).toEqual(
+      arnOf(defined(stack.alarmTopic.key, 'the topic key')),
+    );
   });
 });
 

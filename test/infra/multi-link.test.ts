@@ -2,7 +2,7 @@
  * A deployment of three links in two canary VPCs and two VPN Regions, with per-link alarm tuning,
  * a link with remediation off and the dashboard off (test/infra/fixtures/multi-link.json).
  */
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { VpnGuardStack } from '#infra/vpn-guard-stack.ts';
 import { linkAlarmName } from '#shared/alarm-names.ts';
@@ -68,19 +68,30 @@ describe('canaries', () => {
 
 describe('alarms', () => {
   it("use the link's own tuning when it has one, the deployment's otherwise", () => {
+    // The Outage alarm: the link's tuning, its own minTunnelsUp in the expression.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: linkAlarmName('AcmeVpn', 'home-to-west', 'TunnelsDown'),
-      Period: 300,
+      AlarmName: linkAlarmName('AcmeVpn', 'home-to-west', 'Outage'),
       EvaluationPeriods: 5,
       DatapointsToAlarm: 4,
-      Threshold: 2,
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          Id: 'outage',
+          Expression: Match.stringLikeRegexp('^IF\\(FILL\\(tunnels, 2\\) < 2, 1, 0\\)'),
+        }),
+        Match.objectLike({ Id: 'tunnels', MetricStat: Match.objectLike({ Period: 300 }) }),
+      ]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: linkAlarmName('AcmeVpn', 'dr-1', 'TunnelsDown'),
-      Period: 120,
+      AlarmName: linkAlarmName('AcmeVpn', 'dr-1', 'Outage'),
       EvaluationPeriods: 3,
       DatapointsToAlarm: 2,
-      Threshold: 3,
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          Id: 'outage',
+          Expression: Match.stringLikeRegexp('^IF\\(FILL\\(tunnels, 3\\) < 3, 1, 0\\)'),
+        }),
+        Match.objectLike({ Id: 'canary', MetricStat: Match.objectLike({ Period: 120 }) }),
+      ]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: linkAlarmName('AcmeVpn', 'home-to-west', 'LatencyHigh'),
@@ -88,21 +99,17 @@ describe('alarms', () => {
     });
   });
 
-  it('give every link the five alarms plus RemediationFailed', () => {
-    template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 3);
-    // 3 links × 5 metric alarms + 2 Monitor and 2 Remediation (timed out, aborted) execution alarms.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 5 + 2 + 2);
+  it('give every link Outage, LatencyHigh and RemediationFailed, and the deployment one MonitorSilent', () => {
+    template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
+    // 3 links × 3 alarms + MonitorSilent + 2 Monitor and 2 Remediation (timed out, aborted) execution alarms.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 3 + 1 + 2 + 2);
   });
 
-  it("the alarm rule listens to every link's Unhealthy alarm", () => {
+  it("the alarm rule listens to every link's Outage alarm", () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         detail: {
-          alarmName: [
-            'AcmeVpn-home-to-west-Unhealthy',
-            'AcmeVpn-home-to-eu-Unhealthy',
-            'AcmeVpn-dr-1-Unhealthy',
-          ],
+          alarmName: ['AcmeVpn-home-to-west-Outage', 'AcmeVpn-home-to-eu-Outage', 'AcmeVpn-dr-1-Outage'],
           state: { value: ['ALARM'] },
         },
       },

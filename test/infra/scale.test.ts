@@ -55,11 +55,15 @@ describe('200 links over 20 canary VPCs and 2 Regions, deployment.linkStacks 4',
 
   it("puts every link's alarms in exactly the link stack its name hashes to, none in the main stack", () => {
     const byName = templates(assembly);
-    expect(resourcesOf(defined(byName.get('VpnGuard')), 'AWS::CloudWatch::CompositeAlarm')).toEqual([]);
+    const outageAlarms = (template: Parameters<typeof resourcesOf>[0]) =>
+      resourcesOf(template, 'AWS::CloudWatch::Alarm').filter((alarm) =>
+        String(alarm.Properties.AlarmName).endsWith('-Outage'),
+      );
+    expect(outageAlarms(defined(byName.get('VpnGuard')))).toEqual([]);
     for (const name of names) {
       const holders = [...byName.entries()].filter(([, template]) =>
-        resourcesOf(template, 'AWS::CloudWatch::CompositeAlarm').some(
-          (alarm) => alarm.Properties.AlarmName === linkAlarmName('VpnGuard', name, 'Unhealthy'),
+        outageAlarms(template).some(
+          (alarm) => alarm.Properties.AlarmName === linkAlarmName('VpnGuard', name, 'Outage'),
         ),
       );
       expect(holders.map(([stackName]) => stackName)).toEqual([
@@ -85,7 +89,7 @@ describe('200 links over 20 canary VPCs and 2 Regions, deployment.linkStacks 4',
     );
   });
 
-  it('passes every Unhealthy alarm to start-remediation through rules of at most 2,048 pattern characters', () => {
+  it('passes every Outage alarm to start-remediation through rules of at most 2,048 pattern characters', () => {
     const rules = resourcesOf(defined(templates(assembly).get('VpnGuard')), 'AWS::Events::Rule').filter(
       (rule) => rule.Properties.EventPattern?.source?.[0] === 'aws.cloudwatch',
     );
@@ -93,7 +97,7 @@ describe('200 links over 20 canary VPCs and 2 Regions, deployment.linkStacks 4',
     for (const rule of rules)
       expect(JSON.stringify(rule.Properties.EventPattern).length).toBeLessThanOrEqual(2048);
     expect(rules.flatMap((rule) => rule.Properties.EventPattern.detail.alarmName)).toEqual(
-      names.map((name) => linkAlarmName('VpnGuard', name, 'Unhealthy')),
+      names.map((name) => linkAlarmName('VpnGuard', name, 'Outage')),
     );
   });
 

@@ -100,19 +100,20 @@ describe('IAM on the default drill', () => {
 });
 
 describe('DescribeAlarms and composite alarms (API_DescribeAlarms)', () => {
-  const unhealthyArn = `arn:aws:cloudwatch:${HOME_REGION}:${ACCOUNT}:alarm:${linkAlarmName('VpnGuard', LINK, 'Unhealthy')}`;
+  const alarmArn = (name: string) => `arn:aws:cloudwatch:${HOME_REGION}:${ACCOUNT}:alarm:${name}`;
+  const outage = linkAlarmName('VpnGuard', LINK, 'Outage');
   const startRemediation: CallerContext = {
     functionId: 'start-remediation',
     functionArn: localFunctionArn('start-remediation', HOME_REGION, ACCOUNT),
     invocationId: 0,
     via: 'sfn',
   };
-  /** start-remediation's grant as the product had it: DescribeAlarms on the Unhealthy alarm's ARN only. */
-  const narrowToAlarmArn = (w: World) =>
+  /** start-remediation's DescribeAlarms grant narrowed to one alarm ARN. */
+  const narrowTo = (w: World, arn: string) =>
     w.iam.narrow('start-remediation', (statements) =>
       statements.map((s) =>
         [s.statement.Action].flat().includes('cloudwatch:DescribeAlarms')
-          ? { ...s, statement: { ...s.statement, Resource: [unhealthyArn] } }
+          ? { ...s, statement: { ...s.statement, Resource: [arn] } }
           : s,
       ),
     );
@@ -123,61 +124,55 @@ describe('DescribeAlarms and composite alarms (API_DescribeAlarms)', () => {
       ),
     );
 
-  it('refuses composite alarms to a grant narrower than "*", even on the alarm\'s own ARN', async () => {
+  it('refuses composite alarms to a grant narrower than "*", and returns a metric alarm the grant names', async () => {
     // Prepare
     const w = await quietWorld();
-    narrowToAlarmArn(w);
+    narrowTo(w, alarmArn(outage));
 
     // Act / Assess
-    await expect(
-      describe(['CompositeAlarm'], [linkAlarmName('VpnGuard', LINK, 'Unhealthy')]),
-    ).rejects.toMatchObject({
+    await expect(describe(['CompositeAlarm'], [outage])).rejects.toMatchObject({
       name: 'AccessDenied',
       message: expect.stringContaining(
         'is not authorized to perform: cloudwatch:DescribeAlarms on resource: *',
       ),
     });
-    // A metric alarm named by the narrow grant is returned (the rule is about composite alarms).
-    const metric = linkAlarmName('VpnGuard', LINK, 'TunnelsDown');
-    w.iam.narrow('start-remediation', (statements) =>
-      statements.map((s) =>
-        [s.statement.Action].flat().includes('cloudwatch:DescribeAlarms')
-          ? {
-              ...s,
-              statement: { ...s.statement, Resource: [unhealthyArn.replace(/Unhealthy$/, 'TunnelsDown')] },
-            }
-          : s,
-      ),
-    );
-    await expect(describe(['MetricAlarm'], [metric])).resolves.toBeDefined();
+    await expect(describe(['MetricAlarm'], [outage])).resolves.toBeDefined();
   });
 
-  it('returns composite alarms to the grant the stack deploys now (DescribeAlarms on "*")', async () => {
+  it('returns the metric-math Outage alarm to the grant the stack deploys (its Outage alarms only)', async () => {
     // Prepare
     await quietWorld();
 
     // Act
-    const out = await describe(['CompositeAlarm'], [linkAlarmName('VpnGuard', LINK, 'Unhealthy')]);
+    const out = await describe(['MetricAlarm'], [outage]);
 
     // Assess
-    expect(out.CompositeAlarms?.map((a) => a.AlarmName)).toEqual([
-      linkAlarmName('VpnGuard', LINK, 'Unhealthy'),
-    ]);
+    expect(out.MetricAlarms?.map((a) => a.AlarmName)).toEqual([outage]);
+    expect(out.MetricAlarms?.[0]?.Metrics?.map((m) => m.Id)).toEqual(['outage', 'tunnels', 'canary']);
+    await expect(
+      describe(['MetricAlarm'], [linkAlarmName('VpnGuard', LINK, 'LatencyHigh')]),
+    ).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
   });
 
-  it("fails start-remediation's alarm lookup under the old narrow grant (the defect the review found)", async () => {
-    // Prepare: the Monitor branch without the tick's figures reads the Unhealthy composites.
+  it("runs start-remediation's alarm lookup under the scoped grant, and fails it when the grant names another alarm", async () => {
+    // Prepare: the Monitor branch without the tick's figures reads the Outage alarms.
     const w = await quietWorld();
-    narrowToAlarmArn(w);
     const { handler } = await import('#functions/start-remediation/handler.ts');
     const context = localLambdaContext(startRemediation.functionArn ?? '');
 
-    // Act
-    const started = callerContext.run(startRemediation, () => handler({ source: 'monitor' }, context));
+    // Act / Assess: the deployed grant reads the alarm (OK: nothing to start).
+    await expect(
+      callerContext.run(startRemediation, () => handler({ source: 'monitor' }, context)),
+    ).resolves.toMatchObject({ started: [] });
+    expect(w.calls.filter({ command: 'DescribeAlarms', error: 'AccessDenied' })).toEqual([]);
 
-    // Assess
-    await expect(started).rejects.toThrow(/cloudwatch:DescribeAlarms/);
-    expect(w.calls.filter({ command: 'DescribeAlarms', error: 'AccessDenied' }).length).toBeGreaterThan(0);
+    // Act / Assess: a grant on another alarm's ARN is refused.
+    narrowTo(w, alarmArn(linkAlarmName('VpnGuard', LINK, 'LatencyHigh')));
+    await expect(
+      callerContext.run(startRemediation, () => handler({ source: 'monitor' }, context)),
+    ).rejects.toThrow(/cloudwatch:DescribeAlarms/);
     expect(w.calls.filter({ command: 'StartExecution' })).toEqual([]);
   });
 });

@@ -234,30 +234,30 @@ describe('sandbox world: loud failures and throttling', () => {
 });
 
 describe('sandbox world: CloudWatch, SNS and Step Functions', () => {
-  it('describes metric alarms by default and the composite only when asked for CompositeAlarm', async () => {
+  it("describes a link's metric alarms, the metric-math Outage with its queries among them, and no composite", async () => {
     await quietWorld();
     const cw = new CloudWatchClient({ region: HOME_REGION });
     const plain = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'VpnGuard-home-to-west-' }));
     expect(plain.MetricAlarms?.map((a) => a.AlarmName?.split('-').at(-1))).toEqual([
-      'TunnelsDown',
-      'ConnectivityLost',
       'LatencyHigh',
-      'MonitorSilent',
       'RemediationFailed',
+      'Outage',
+    ]);
+    const outage = plain.MetricAlarms?.find((a) => a.AlarmName === 'VpnGuard-home-to-west-Outage');
+    expect(outage?.MetricName).toBeUndefined();
+    expect(outage?.Metrics?.map((m) => [m.Id, m.ReturnData, m.MetricStat?.Metric?.MetricName])).toEqual([
+      ['outage', true, undefined],
+      ['tunnels', false, 'TunnelsUp'],
+      ['canary', false, 'CanarySuccess'],
     ]);
     expect(plain.CompositeAlarms).toEqual([]);
     const composite = await cw.send(
-      new DescribeAlarmsCommand({
-        AlarmNames: ['VpnGuard-home-to-west-Unhealthy'],
-        AlarmTypes: ['CompositeAlarm'],
-      }),
+      new DescribeAlarmsCommand({ AlarmNamePrefix: 'VpnGuard-', AlarmTypes: ['CompositeAlarm'] }),
     );
-    expect(composite.CompositeAlarms?.[0]?.AlarmRule).toBe(
-      'ALARM("VpnGuard-home-to-west-TunnelsDown") OR ALARM("VpnGuard-home-to-west-ConnectivityLost")',
-    );
+    expect(composite.CompositeAlarms).toEqual([]);
   });
 
-  it('alarms the composite when one child alarms, moving StateUpdatedTimestamp but not the transition time when a second joins', async () => {
+  it('alarms Outage on the canary path down in 2 of 3 minutes (value 2), keeping its transition time when tunnels join (value 3)', async () => {
     const w = await quietWorld({ alarms: true, historyMinutes: 10 });
     const cw = new CloudWatchClient({ region: HOME_REGION });
     const westLink = w.config.links.find((link) => link.name === LINK);
@@ -288,20 +288,17 @@ describe('sandbox world: CloudWatch, SNS and Step Functions', () => {
     };
     await tick(0, 2);
     await tick(0, 2);
-    const unhealthy = () =>
-      w.cloudwatch.describeAlarms({
-        AlarmNames: ['VpnGuard-home-to-west-Unhealthy'],
-        AlarmTypes: ['CompositeAlarm'],
-      }).CompositeAlarms?.[0];
-    expect(unhealthy()?.StateValue).toBe('ALARM');
-    const enteredAt = unhealthy()?.StateTransitionedTimestamp?.getTime();
+    const outage = () =>
+      w.cloudwatch.describeAlarms({ AlarmNames: ['VpnGuard-home-to-west-Outage'] }).MetricAlarms?.[0];
+    expect(outage()?.StateValue).toBe('ALARM');
+    expect(outage()?.StateReason).toMatch(/\[0, 2, 2\]/);
+    const enteredAt = outage()?.StateTransitionedTimestamp?.getTime();
     await tick(0, 0);
     await tick(0, 0);
-    expect(w.cloudwatch.stateOf('VpnGuard-home-to-west-TunnelsDown')).toBe('ALARM');
-    expect(unhealthy()?.StateTransitionedTimestamp?.getTime()).toBe(enteredAt);
-    expect(unhealthy()?.StateUpdatedTimestamp?.getTime()).toBeGreaterThan(enteredAt ?? 0);
+    expect(outage()?.StateValue).toBe('ALARM');
+    expect(outage()?.StateTransitionedTimestamp?.getTime()).toBe(enteredAt);
     expect(
-      w.sns.messages.filter((m) => m.alarm?.name.endsWith('Unhealthy')).map((m) => m.alarm?.state),
+      w.sns.messages.filter((m) => m.alarm?.name.endsWith('-Outage')).map((m) => m.alarm?.state),
     ).toEqual(['ALARM']);
   });
 

@@ -450,7 +450,7 @@ describe('the start-remediation handler', () => {
       source: 'aws.cloudwatch',
       'detail-type': 'CloudWatch Alarm State Change',
       detail: {
-        alarmName: 'VpnGuard-home-to-west-Unhealthy',
+        alarmName: 'VpnGuard-home-to-west-Outage',
         state: { value: 'ALARM', timestamp: '2026-11-26T12:01:00.000+0000' },
       },
     });
