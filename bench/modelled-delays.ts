@@ -40,7 +40,7 @@ export function modelledDelays(): Delay[] {
       seconds: t.tunnelDownSeconds,
       models: 'the gateway fails → AWS reports its tunnels DOWN',
       source:
-        'DIFFERS from AWS: the tunnel option DPDTimeoutSeconds defaults to 40 s and may not be below 30 s (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyVpnTunnelOptionsSpecification.html, https://docs.aws.amazon.com/vpn/latest/s2svpn/VPNTunnels.html)',
+        'AWS: the tunnel option DPDTimeoutSeconds, default 40 s, at least 30 s (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyVpnTunnelOptionsSpecification.html, https://docs.aws.amazon.com/vpn/latest/s2svpn/VPNTunnels.html)',
     },
     {
       delay: 'tunnelUpSeconds / tunnelUpStaggerSeconds',

@@ -22,7 +22,12 @@ export interface WorldTiming {
   readonly tunnelUpSeconds: number;
   /** Each further tunnel comes up this much later. */
   readonly tunnelUpStaggerSeconds: number;
-  /** From the gateway failing to the tunnels reported DOWN (dead-peer detection). */
+  /**
+   * From the gateway failing to the tunnels reported DOWN (dead-peer detection): AWS's tunnel option
+   * DPDTimeoutSeconds, default 40 s, at least 30 s ("a DPD timeout of 40 seconds means that the VPN
+   * endpoint will consider the peer dead 30 seconds after the first failed keep-alive",
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyVpnTunnelOptionsSpecification.html).
+   */
   readonly tunnelDownSeconds: number;
   readonly asg: AsgTiming;
   /** DynamoDB deletes an expired item this long after its TTL (AWS: "within a few days"). */
@@ -38,7 +43,7 @@ export const DEFAULT_TIMING: WorldTiming = {
   alarmEvaluationOffsetSeconds: 50,
   tunnelUpSeconds: 30,
   tunnelUpStaggerSeconds: 10,
-  tunnelDownSeconds: 20,
+  tunnelDownSeconds: 40,
   asg: DEFAULT_ASG_TIMING,
   ttlDeletionLagSeconds: 48 * 3600,
   asyncRetrySeconds: [60, 120],
