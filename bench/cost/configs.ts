@@ -52,7 +52,8 @@ export const SECOND_REGION = 'us-east-2';
 /**
  * `count` copies of the config's first link (sandbox/many-links.ts: distinct gateways, routes, VPN
  * connections, and VPCs whose subnets the world can route), in up to 20 canary VPCs round-robin,
- * their VPNs alternating between the link's Region and {@link SECOND_REGION}.
+ * their VPNs alternating between the link's Region and {@link SECOND_REGION}; past 50 links over
+ * `deployment.linkStacks` link stacks.
  */
 export function scaledConfig(config: Config, count: number): Config {
   const first = config.links[0];
@@ -62,5 +63,8 @@ export function scaledConfig(config: Config, count: number): Config {
     regions: [first.vpn.region, SECOND_REGION],
     vpcs: Math.min(count, 20),
   });
-  return parseConfig(raw, `cost: ${count} links`);
+  // Past 50 links one stack passes CloudFormation's 500 resources (synth refuses it): split the
+  // links over link stacks of at most 50, as the deployment-limit error advises (200 links: 4).
+  const linkStacks = count > 50 ? Math.ceil(count / 50) : 0;
+  return parseConfig({ ...raw, deployment: { linkStacks } }, `cost: ${count} links`);
 }
