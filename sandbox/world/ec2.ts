@@ -180,6 +180,19 @@ const TERMINATED_VISIBLE_MS = 60 * 60 * 1000;
 
 const notFound = (code: string, message: string) => awsError('ec2', code, message);
 
+/**
+ * Refuses a request that sets a field the model does not implement (`what` says what it does
+ * model), rather than silently ignoring it and answering as if it had been applied.
+ */
+function refuseUnmodelled(input: object, modelled: readonly string[], command: string, what: string): void {
+  const other = Object.entries(input)
+    .filter(([key, value]) => !modelled.includes(key) && value !== undefined)
+    .map(([key]) => key);
+  if (other.length > 0) {
+    throw new UnmodelledCommandError(`the sandbox's ${command} models ${what}, not ${other.join(', ')}`);
+  }
+}
+
 export class Ec2Model {
   readonly instances = new Map<string, InstanceRecord>();
   readonly enis = new Map<string, EniRecord>();
@@ -718,15 +731,12 @@ export class Ec2Model {
    * the way that works for one interface or many (aws-facts 10).
    */
   modifyNetworkInterfaceAttribute(region: string, input: ModifyNetworkInterfaceAttributeCommandInput): void {
-    const modelled = new Set(['NetworkInterfaceId', 'SourceDestCheck', 'DryRun']);
-    const other = Object.keys(input).filter(
-      (key) => !modelled.has(key) && (input as unknown as Record<string, unknown>)[key] !== undefined,
+    refuseUnmodelled(
+      input,
+      ['NetworkInterfaceId', 'SourceDestCheck', 'DryRun'],
+      'ModifyNetworkInterfaceAttribute',
+      'SourceDestCheck only',
     );
-    if (other.length > 0) {
-      throw new UnmodelledCommandError(
-        `the sandbox's ModifyNetworkInterfaceAttribute models SourceDestCheck only, not ${other.join(', ')}`,
-      );
-    }
     const eni = this.enis.get(input.NetworkInterfaceId ?? '');
     if (!eni || eni.deleted || eni.region !== region) {
       throw notFound(
@@ -849,15 +859,12 @@ export class Ec2Model {
   }
 
   modifyInstanceAttribute(region: string, input: ModifyInstanceAttributeCommandInput): void {
-    const modelled = new Set(['InstanceId', 'SourceDestCheck', 'DryRun']);
-    const other = Object.keys(input).filter(
-      (key) => !modelled.has(key) && (input as unknown as Record<string, unknown>)[key] !== undefined,
+    refuseUnmodelled(
+      input,
+      ['InstanceId', 'SourceDestCheck', 'DryRun'],
+      'ModifyInstanceAttribute',
+      'SourceDestCheck only',
     );
-    if (other.length > 0) {
-      throw new UnmodelledCommandError(
-        `the sandbox's ModifyInstanceAttribute models SourceDestCheck only, not ${other.join(', ')}`,
-      );
-    }
     const instance = this.findInstance(region, input.InstanceId);
     if (input.SourceDestCheck?.Value === undefined) {
       throw awsError('ec2', 'InvalidParameterCombination', 'No attributes specified.');
@@ -1029,21 +1036,12 @@ export class Ec2Model {
     input: ReplaceRouteCommandInput | CreateRouteCommandInput,
     command: string,
   ): { table: RouteTableRecord; eni: EniRecord } {
-    const modelled = new Set([
-      'RouteTableId',
-      'DestinationCidrBlock',
-      'NetworkInterfaceId',
-      'InstanceId',
-      'DryRun',
-    ]);
-    const other = Object.keys(input).filter(
-      (key) => !modelled.has(key) && (input as unknown as Record<string, unknown>)[key] !== undefined,
+    refuseUnmodelled(
+      input,
+      ['RouteTableId', 'DestinationCidrBlock', 'NetworkInterfaceId', 'InstanceId', 'DryRun'],
+      command,
+      'ENI and instance targets only',
     );
-    if (other.length > 0) {
-      throw new UnmodelledCommandError(
-        `the sandbox's ${command} models ENI and instance targets only, not ${other.join(', ')}`,
-      );
-    }
     const table = this.routeTables.get(input.RouteTableId ?? '');
     if (!table || table.region !== region) {
       throw notFound(
