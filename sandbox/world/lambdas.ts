@@ -4,6 +4,7 @@
  * handler makes. Real work inside a handler is tracked by the clock, so simulated time stands still
  * while it runs.
  */
+import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
 import { localFunctionArn } from '#infra/asl.ts';
 import type { Config } from '#shared/config.ts';
@@ -13,6 +14,7 @@ import { type CallerContext, callerContext } from './calls.ts';
 import type { WorldContext } from './context.ts';
 import type { LambdaFaultHit } from './fault-injection.ts';
 import { captureFunctionOutput } from './function-logs.ts';
+import { functionNameOf, type InvocationEnd, type InvocationRecord } from './lambda-metrics.ts';
 import type { LinkModel } from './link-model.ts';
 import { ACCOUNT, HOME_REGION, LOCK_TABLE_NAME, remediationTimeoutSeconds, TOPIC_ARN } from './settings.ts';
 
@@ -91,6 +93,8 @@ export function installHandlerEnvironment(world: WorldContext): () => void {
 export class Lambdas {
   private readonly handlers = new Map<string, { id: FunctionId; handler: Handler; vpcId?: string }>();
   private invocations = 0;
+  /** Every invoke request that reached Lambda, as its `AWS/Lambda` metrics count it (lambda-metrics.ts). */
+  readonly records: InvocationRecord[] = [];
   /** The Lambda faults of the world (set once the fault injector exists). */
   faults:
     | { lambdaFault(functionId: string, state: string | undefined): LambdaFaultHit | undefined }
@@ -147,9 +151,27 @@ export class Lambdas {
     };
     // Tracked as a function so that the handler's SDK retries can wait in simulated time (clock.wait).
     // Its stdout is its log group: EMF documents there become metrics (function-logs.ts).
-    const result = await this.world.clock.track(label, () =>
-      callerContext.run(caller, () => captureFunctionOutput(entry.id, invocationId, run)),
-    );
+    const startedAt = this.world.clock.now();
+    const realStart = performance.now();
+    const record = (end: InvocationEnd) => {
+      const durationMs =
+        end === 'function-error' && hit?.kind === 'timeout'
+          ? (FUNCTION_TIMEOUT_SECONDS[entry.id] ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS) * 1000
+          : this.world.clock.now() - startedAt + (performance.now() - realStart);
+      this.records.push({ functionName: functionNameOf(arn), startedAt, durationMs, end });
+    };
+    let result: unknown;
+    try {
+      result = await this.world.clock.track(label, () =>
+        callerContext.run(caller, () => captureFunctionOutput(entry.id, invocationId, run)),
+      );
+    } catch (error) {
+      record(
+        hit?.kind === 'throttled' ? 'throttled' : hit?.kind === 'error' ? 'service-error' : 'function-error',
+      );
+      throw error;
+    }
+    record('success');
     if (entry.id === 'notify') this.labelNotification(invocationId, result, event);
     return result;
   }

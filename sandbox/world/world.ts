@@ -48,6 +48,7 @@ import { FaultInjector } from './fault-injection.ts';
 import type { Fault } from './faults.ts';
 import { FunctionLogs, installFunctionOutputCapture } from './function-logs.ts';
 import { IdFactory } from './ids.ts';
+import { lambdaMetricSamples } from './lambda-metrics.ts';
 import { canaryFunctionArn, installHandlerEnvironment, Lambdas } from './lambdas.ts';
 import { LinkModel, type LinkStatus } from './link-model.ts';
 import { ManagedGatewayModel, ParameterStore } from './managed-gateway.ts';
@@ -264,12 +265,16 @@ export class World {
 
   /**
    * The Monitor's own execution alarms (infra/alarm-specs.ts), evaluated from the `AWS/States`
-   * metrics the world derives from its execution records.
+   * metrics the world derives from its execution records; the functions' `AWS/Lambda` metrics are
+   * derived from their invocation records the same way.
    */
   private seedStackAlarms(): void {
     const machineArn = (execution: ExecutionRecord) => this.sfn.machine(execution.machine).arn;
     this.cloudwatch.derive('AWS/States', (metricName, dimensions) =>
       statesMetricSamples(this.sfn.executions, machineArn, metricName, dimensions),
+    );
+    this.cloudwatch.derive('AWS/Lambda', (metricName, dimensions) =>
+      lambdaMetricSamples(this.lambdas.records, metricName, dimensions),
     );
     const monitorArn = this.sfn.machine('monitor').arn;
     this.cloudwatch.addStackAlarms(
