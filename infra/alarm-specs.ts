@@ -18,7 +18,6 @@ export type MissingData = 'breaching' | 'notBreaching' | 'ignore' | 'missing';
 // The metric contract lives in functions/shared/metric-names.ts (shared by the publishers, the
 // stack and the sandbox); re-exported here for the modules that have always imported it from here.
 export {
-  CANARY_VPC_DIMENSION,
   LINK_DIMENSION,
   METRIC_DIMENSION,
   METRICS,

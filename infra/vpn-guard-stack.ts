@@ -160,6 +160,9 @@ export class VpnGuardStack extends Stack {
           links: ownLinks,
           linkAlarms,
           monitorAlarms: [this.monitorSilent, this.monitor.executionsFailed, this.monitor.executionsTimedOut],
+          canaryFunctions: new Map(
+            this.canaries.map((canary) => [canary.vpcId, canary.fn.function.functionName]),
+          ),
         })
       : undefined;
 

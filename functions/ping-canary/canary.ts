@@ -151,7 +151,9 @@ export async function runLinkCanary(
  * could not be judged (unresolved names decide it) goes to `failures`; the other links still report.
  *
  * @throws CanaryError when a link's run could not complete (an abort: the deadline is the run's),
- * once every link's run has ended.
+ * once every link's run has ended; and when no link at all could be judged: a collection that
+ * collected nothing failed, and its invocation's error is how the canary collection's failure is
+ * counted (AWS/Lambda `Errors` of this VPC's function, `CANARY_COLLECTION_METRICS`).
  */
 export async function runCanary(options: {
   readonly vpcId: string;
@@ -173,6 +175,11 @@ export async function runCanary(options: {
       const { link, message, targets } = run.reason;
       failures.push({ link, error: 'CanaryError', message, targets });
     } else throw run.reason;
+  }
+  if (reports.length === 0 && failures.length > 0) {
+    throw new CanaryError(
+      `canary for VPC ${vpcId} judged none of its ${failures.length} link(s): ${failures.map((failure) => failure.message).join('; ')}`,
+    );
   }
   return { vpcId, probedAt: startedAt.toISOString(), links: reports, failures };
 }

@@ -85,8 +85,6 @@ export interface CanaryResult {
    * set by ping-canary (empty when every link was judged); absent means none.
    */
   readonly failures?: readonly LinkCanaryFailure[];
-  /** How long the run took, ms (set by the handler: the canary collection's latency). */
-  readonly durationMs?: number;
 }
 
 /** Where a probe knocks: a host across the VPN and a TCP port on it. */

@@ -2,17 +2,18 @@
  * Pure: the metric datums of one monitor tick (design.md metric contract, names and dimensions in
  * functions/shared/metric-names.ts). Each collected figure has its success/failure twin; a collection
  * failure publishes the twin as 0 and *no* figure, so a read failure is never mistaken for tunnels
- * down or connectivity lost. The collections' own figures are per VPN Region (one
- * DescribeVpnConnections each) and per canary VPC (one ping-canary invocation each); the link's
- * figures (TunnelsUp, CanarySuccess, CanaryLatency, CanaryLoss) are per link. `CanarySuccess` is the
- * link's k-of-n path verdict (at least `canary.minTargetsUp` targets reachable), not "every target".
+ * down or connectivity lost. The tunnel collection's own figures are per VPN Region (one
+ * DescribeVpnConnections each); the canary collection's are the canary function's own AWS/Lambda
+ * metrics (one invocation per canary VPC: `CANARY_COLLECTION_METRICS`), so nothing is published
+ * for them here. The link's figures (TunnelsUp, CanarySuccess, CanaryLatency, CanaryLoss) are per
+ * link. `CanarySuccess` is the link's k-of-n path verdict (at least `canary.minTargetsUp` targets
+ * reachable), not "every target".
  */
 
 import type { LinkTunnels, RegionCheck, TunnelCheckResult } from '#functions/check-tunnel/types.ts';
 import type { CanaryResult, LinkCanaryReport } from '#functions/ping-canary/types.ts';
 import type { LinkConfig } from '#shared/config.ts';
 import {
-  CANARY_VPC_DIMENSION,
   LINK_DIMENSION,
   METRICS,
   type MetricDimension,
@@ -112,7 +113,9 @@ export function tickDatums(
     if (tunnel?.ok) datum(METRICS.tunnelsUp, LINK_DIMENSION, link, tunnel.tunnelsUp, 'Count');
   }
 
-  // The canary collection, per canary VPC: one invocation probed every link of the VPC.
+  // The canary collection, per canary VPC: one invocation probed every link of the VPC. Its success
+  // and latency are that invocation's own AWS/Lambda metrics; what is left here is which links it
+  // left without figures (the tick's CollectionIncomplete cause).
   const canaryByLink = new Map<string, LinkCanaryReport>();
   const branchByVpc = new Map<string, CanaryBranch>();
   for (const branch of canaries) {
@@ -124,7 +127,6 @@ export function tickDatums(
     const vpcLinks = links.filter((link) => link.canary.vpcId === vpcId).map((link) => link.name);
     const branch = branchByVpc.get(vpcId);
     if (!branch?.ok) {
-      datum(METRICS.canaryCheckSuccess, CANARY_VPC_DIMENSION, vpcId, 0, 'Count');
       failures.push({
         collector: 'canary',
         scope: vpcId,
@@ -133,22 +135,11 @@ export function tickDatums(
       });
       continue;
     }
-    // A link the canary could not judge (unresolved names decide it) fails the VPC's collection.
+    // A link the canary could not judge (unresolved names decide it) is left without figures.
     const unjudged = (branch.result.failures ?? []).filter((failure) => vpcLinks.includes(failure.link));
     const missing = vpcLinks.filter(
       (link) => !canaryByLink.has(link) && !unjudged.some((failure) => failure.link === link),
     );
-    const complete = unjudged.length === 0 && missing.length === 0;
-    datum(METRICS.canaryCheckSuccess, CANARY_VPC_DIMENSION, vpcId, complete ? 1 : 0, 'Count');
-    if (branch.result.durationMs !== undefined) {
-      datum(
-        METRICS.canaryCheckLatency,
-        CANARY_VPC_DIMENSION,
-        vpcId,
-        branch.result.durationMs,
-        'Milliseconds',
-      );
-    }
     for (const failure of unjudged) {
       failures.push({
         collector: 'canary',

@@ -9,11 +9,14 @@
  *   CanaryLoss), and the remediation figures;
  * - `VpnRegion` for the tunnel collection: one DescribeVpnConnections call per VPN Region and tick
  *   reads every link of that Region, so its success and latency are the Region's, not copied per link;
- * - `CanaryVpc` for the canary collection: one ping-canary invocation per canary VPC and tick
- *   probes every link of that VPC.
+ * - the canary collection is one invocation of the canary VPC's own ping-canary function per tick,
+ *   so its success/failure and latency are that function's `AWS/Lambda` metrics, which Lambda
+ *   publishes at no charge ({@link CANARY_COLLECTION_METRICS}): a custom copy would cost two
+ *   metrics (about $0.60 a month) per canary VPC.
  *
- * Every collected figure has its success/failure twin carried by one 1/0 metric: Sum is the
- * successes, SampleCount − Sum the failures, Average the success rate.
+ * Every collected figure has its success/failure twin: for the tunnel collection one 1/0 metric
+ * (Sum is the successes, SampleCount − Sum the failures, Average the success rate), for the canary
+ * collection Invocations − Errors and Errors.
  */
 
 /** The metric names. */
@@ -24,8 +27,6 @@ export const METRICS = {
   canarySuccess: 'CanarySuccess',
   canaryLatency: 'CanaryLatency',
   canaryLoss: 'CanaryLoss',
-  canaryCheckSuccess: 'CanaryCheckSuccess',
-  canaryCheckLatency: 'CanaryCheckLatency',
   remediationStarted: 'RemediationStarted',
   remediationSucceeded: 'RemediationSucceeded',
   remediationFailed: 'RemediationFailed',
@@ -39,14 +40,29 @@ export type MetricName = (typeof METRICS)[keyof typeof METRICS];
 export const LINK_DIMENSION = 'Link';
 /** The dimension of the tunnel collection's metrics: the link's `vpn.region`. */
 export const VPN_REGION_DIMENSION = 'VpnRegion';
-/** The dimension of the canary collection's metrics: the link's `canary.vpcId`. */
-export const CANARY_VPC_DIMENSION = 'CanaryVpc';
-
 /** A dimension name of the contract. */
-export type MetricDimension =
-  | typeof LINK_DIMENSION
-  | typeof VPN_REGION_DIMENSION
-  | typeof CANARY_VPC_DIMENSION;
+export type MetricDimension = typeof LINK_DIMENSION | typeof VPN_REGION_DIMENSION;
+
+/**
+ * The canary collection's figures, as Lambda publishes them for every function
+ * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html), dimension
+ * `FunctionName` of the canary VPC's ping-canary function:
+ * - `Invocations`: the collections that ran (Sum), a failed one included;
+ * - `Errors`: the ones that failed (Sum): the function threw, timed out or judged none of its links;
+ *   `Invocations − Errors` is the successes;
+ * - `Duration`: each collection's latency, ms (the whole run: every link of the VPC probed at once);
+ * - `Throttles`: collections Lambda refused to start (not in Invocations).
+ * A link the run could not judge while others were judged is not an invocation error: that link has
+ * no CanarySuccess figure that tick and the tick ends CollectionIncomplete (naming it).
+ */
+export const CANARY_COLLECTION_METRICS = {
+  namespace: 'AWS/Lambda',
+  dimension: 'FunctionName',
+  runs: 'Invocations',
+  failures: 'Errors',
+  latency: 'Duration',
+  throttles: 'Throttles',
+} as const;
 
 /** The one dimension each metric is published with. */
 export const METRIC_DIMENSION: Readonly<Record<MetricName, MetricDimension>> = {
@@ -56,8 +72,6 @@ export const METRIC_DIMENSION: Readonly<Record<MetricName, MetricDimension>> = {
   CanarySuccess: LINK_DIMENSION,
   CanaryLatency: LINK_DIMENSION,
   CanaryLoss: LINK_DIMENSION,
-  CanaryCheckSuccess: CANARY_VPC_DIMENSION,
-  CanaryCheckLatency: CANARY_VPC_DIMENSION,
   RemediationStarted: LINK_DIMENSION,
   RemediationSucceeded: LINK_DIMENSION,
   RemediationFailed: LINK_DIMENSION,
@@ -68,7 +82,6 @@ export const METRIC_DIMENSION: Readonly<Record<MetricName, MetricDimension>> = {
 export const TICK_METRICS = {
   [LINK_DIMENSION]: [METRICS.tunnelsUp, METRICS.canarySuccess, METRICS.canaryLatency, METRICS.canaryLoss],
   [VPN_REGION_DIMENSION]: [METRICS.tunnelCheckSuccess, METRICS.tunnelCheckLatency],
-  [CANARY_VPC_DIMENSION]: [METRICS.canaryCheckSuccess, METRICS.canaryCheckLatency],
 } as const satisfies Readonly<Record<MetricDimension, readonly MetricName[]>>;
 
 /** The metrics a finished remediation publishes (dimension `Link`). */
@@ -83,25 +96,18 @@ export const REMEDIATION_METRICS = [
 export interface LinkMetricKeys {
   readonly name: string;
   readonly vpn: { readonly region: string };
-  readonly canary: { readonly vpcId: string };
 }
 
 /** The dimensions (name → value) of `metric` as published for `link`. */
 export function metricDimensionsFor(metric: MetricName, link: LinkMetricKeys): Record<string, string> {
   const dimension = METRIC_DIMENSION[metric];
-  const value =
-    dimension === LINK_DIMENSION
-      ? link.name
-      : dimension === VPN_REGION_DIMENSION
-        ? link.vpn.region
-        : link.canary.vpcId;
-  return { [dimension]: value };
+  return { [dimension]: dimension === LINK_DIMENSION ? link.name : link.vpn.region };
 }
 
 /**
  * The distinct custom metrics (name × dimension value) a deployment publishes: each costs about
- * $0.30 a month, so this is what the bill counts. Collection metrics are shared by the links of one
- * VPN Region or canary VPC.
+ * $0.30 a month, so this is what the bill counts. The tunnel collection's metrics are shared by the
+ * links of one VPN Region; the canary collection's are AWS/Lambda's (not custom, not counted).
  */
 export function publishedMetricIdentities(
   links: readonly LinkMetricKeys[],

@@ -8,11 +8,14 @@ import {
   Dashboard,
   GraphWidget,
   type IAlarm,
+  MathExpression,
+  Metric,
   PeriodOverride,
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { Config, LinkConfig } from '#shared/config.ts';
+import { CANARY_COLLECTION_METRICS } from '#shared/metric-names.ts';
 import { contractMetric, linkMetric } from '../metrics.ts';
 import type { LinkAlarms } from './link-alarms.ts';
 
@@ -26,6 +29,12 @@ export interface GuardDashboardProps {
   readonly links?: readonly LinkConfig[];
   /** @default dashboardNameFor(namespace) */
   readonly dashboardName?: string;
+  /**
+   * The canary function of each canary VPC (vpc id → function name): the canary collection's
+   * success rate and latency are its AWS/Lambda metrics. The main stack's dashboard has them.
+   * @default - no canary collection row
+   */
+  readonly canaryFunctions?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -100,16 +109,13 @@ export class GuardDashboard extends Construct {
           width: 4,
         }),
         new GraphWidget({
-          title: `${link.name}: collection success rate`,
-          // The collections are the link's VPN Region's and canary VPC's (shared with their other links).
+          title: `${link.name}: tunnel collection success rate`,
+          // The collection is the link's VPN Region's (shared with its other links); the canary
+          // collection's is its VPC's function's (the "Canary collections" row).
           left: [
             contractMetric(namespace, link, 'TunnelCheckSuccess', {
               statistic: 'Average',
               label: `TunnelCheckSuccess ${link.vpn.region} (avg)`,
-            }),
-            contractMetric(namespace, link, 'CanaryCheckSuccess', {
-              statistic: 'Average',
-              label: `CanaryCheckSuccess ${link.canary.vpcId} (avg)`,
             }),
           ],
           leftYAxis: { min: 0, max: 1 },
@@ -123,6 +129,9 @@ export class GuardDashboard extends Construct {
         }),
       );
     }
+
+    if (props.canaryFunctions && props.canaryFunctions.size > 0)
+      this.addCanaryCollections(props.canaryFunctions);
 
     const sum = (group: readonly LinkConfig[]) =>
       (['RemediationStarted', 'RemediationSucceeded', 'RemediationFailed'] as const).flatMap((name) =>
@@ -178,5 +187,61 @@ export class GuardDashboard extends Construct {
     const { partition, region } = Stack.of(this);
     const domain = consoleDomains.findInMap(partition, 'domain');
     this.url = `https://${region}.${domain}/cloudwatch/home?region=${region}#dashboards:name=${dashboardName}`;
+  }
+
+  /**
+   * The canary collections, one line per canary VPC: the success rate 1 − Errors / Invocations and
+   * the run's Duration, from the VPC's canary function's own AWS/Lambda metrics (free; see
+   * CANARY_COLLECTION_METRICS). A success rate takes three metrics of a widget's 100 (the
+   * expression and its two), a duration line one.
+   */
+  private addCanaryCollections(canaryFunctions: ReadonlyMap<string, string>): void {
+    const { namespace: lambdaNamespace, dimension, runs, failures, latency } = CANARY_COLLECTION_METRICS;
+    const lambdaMetric = (functionName: string, metricName: string, statistic: string) =>
+      new Metric({
+        namespace: lambdaNamespace,
+        metricName,
+        dimensionsMap: { [dimension]: functionName },
+        statistic,
+        period: Duration.minutes(1),
+      });
+    const vpcs = [...canaryFunctions];
+    const rateGroups = chunks(vpcs, Math.floor(DASHBOARD_WIDGET_METRICS_MAX / 3));
+    const durationGroups = chunks(vpcs, DASHBOARD_WIDGET_METRICS_MAX);
+    const part = (index: number, count: number) => (count > 1 ? ` (${index + 1}/${count})` : '');
+    rateGroups.forEach((group, index) => {
+      this.dashboard.addWidgets(
+        new GraphWidget({
+          title: `Canary collection success rate${part(index, rateGroups.length)}`,
+          // Query ids are the graph's: each VPC's pair gets its own.
+          left: group.map(
+            ([vpcId, functionName], line) =>
+              new MathExpression({
+                expression: `1 - errors${line} / runs${line}`,
+                usingMetrics: {
+                  [`runs${line}`]: lambdaMetric(functionName, runs, 'Sum'),
+                  [`errors${line}`]: lambdaMetric(functionName, failures, 'Sum'),
+                },
+                label: `canary ${vpcId}`,
+                period: Duration.minutes(1),
+              }),
+          ),
+          leftYAxis: { min: 0, max: 1 },
+          width: 12,
+        }),
+        ...(index < durationGroups.length
+          ? [
+              new GraphWidget({
+                title: `Canary collection latency (ms)${part(index, durationGroups.length)}`,
+                left: (durationGroups[index] ?? []).map(([vpcId, functionName]) =>
+                  lambdaMetric(functionName, latency, 'Average').with({ label: `canary ${vpcId} (avg)` }),
+                ),
+                leftYAxis: { min: 0 },
+                width: 12,
+              }),
+            ]
+          : []),
+      );
+    });
   }
 }

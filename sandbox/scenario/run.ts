@@ -9,13 +9,15 @@ import { DEPLOYMENT_ALARMS, type DeploymentAlarm, deploymentAlarmName } from '#i
 import { type LinkAlarm, linkAlarmName } from '#shared/alarm-names.ts';
 import { AUDIENCE_ATTRIBUTE } from '#shared/audience.ts';
 import type { Config } from '#shared/config.ts';
-import { metricDimensionsFor } from '#shared/metric-names.ts';
+import { CANARY_COLLECTION_METRICS, metricDimensionsFor } from '#shared/metric-names.ts';
 import { failedStateOf, type RemediationReportView, remediationReportSchema } from '../../cli/summary.ts';
 import type { DrillSummary, RouteChange } from '../../cli/types.ts';
 import { realNow } from '../clock.ts';
 import type { TunnelStateSource } from '../ike/tunnel-source.ts';
 import type { HistoryEvent } from '../local-sfn.ts';
 import { GATEWAY_SERVICES } from '../world/calls.ts';
+import { functionNameOf } from '../world/lambda-metrics.ts';
+import { canaryFunctionArn } from '../world/lambdas.ts';
 import type { ExecutionRecord, ExecutionStatus } from '../world/sfn.ts';
 import type { PublishedMessage } from '../world/sns.ts';
 import { LOCK_TABLE_NAME, World, type WorldEvent } from '../world/world.ts';
@@ -616,6 +618,28 @@ export function checkExpectation(
         .join(' / ');
       return {
         description: `${countText(expectation)} ${expectation.metric} datapoint(s)${expectation.value !== undefined ? ` of ${expectation.value}` : ''} at ${where || 'no link'}`,
+        met: countMet(expectation, matching.length),
+        detail: `${matching.length} of ${samples.length} since the start`,
+      };
+    }
+    case 'canary-collections': {
+      const { namespace, dimension } = CANARY_COLLECTION_METRICS;
+      const metricName = CANARY_COLLECTION_METRICS[expectation.metric];
+      const vpcs = new Set(
+        linksOf(world, expectation.link).flatMap(
+          (name) => world.config.links.find((l) => l.name === name)?.canary.vpcId ?? [],
+        ),
+      );
+      const samples = [...vpcs].flatMap((vpcId) =>
+        world.cloudwatch
+          .samples(namespace, metricName, { [dimension]: functionNameOf(canaryFunctionArn(vpcId)) })
+          .filter((sample) => sample.timestamp >= world.start),
+      );
+      const matching = samples.filter(
+        (sample) => expectation.value === undefined || sample.sum === expectation.value,
+      );
+      return {
+        description: `${countText(expectation)} ${namespace} ${metricName} datapoint(s)${expectation.value !== undefined ? ` of ${expectation.value}` : ''} of the canary function of ${[...vpcs].join(', ') || 'no VPC'}`,
         met: countMet(expectation, matching.length),
         detail: `${matching.length} of ${samples.length} since the start`,
       };

@@ -206,6 +206,23 @@ export const ExpectationSchema = z.discriminatedUnion('check', [
     .refine(hasCount, countMessage),
   z
     .object({
+      /**
+       * The canary collections as Lambda counts them (CANARY_COLLECTION_METRICS): datapoints of the
+       * canary function's `AWS/Lambda` metric of the link's VPC (default every canary VPC): `runs`
+       * (Invocations), `failures` (Errors; `value` 0 counts the successful runs), `throttles`.
+       */
+      check: z.literal('canary-collections'),
+      metric: z.enum(['runs', 'failures', 'throttles'], {
+        error: 'must be "runs", "failures" or "throttles"',
+      }),
+      link: link.optional(),
+      value: z.number().optional(),
+      ...Count,
+    })
+    .strict()
+    .refine(hasCount, countMessage),
+  z
+    .object({
       check: z.literal('monitor-failures'),
       /** Only failures with this error (e.g. CollectionIncomplete). */
       error: z.string().min(1).optional(),

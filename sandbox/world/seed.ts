@@ -184,8 +184,7 @@ export function seedWorld(world: WorldContext, links: LinkModel, historyMinutes:
     // figures, and (once per VPN Region / canary VPC) the collections' figures.
     const tunnels = link.vpn.vpnConnectionIds.length * 2;
     const firstOfRegion = !seededCollections.has(`region:${link.vpn.region}`);
-    const firstOfVpc = !seededCollections.has(`vpc:${link.canary.vpcId}`);
-    seededCollections.add(`region:${link.vpn.region}`).add(`vpc:${link.canary.vpcId}`);
+    seededCollections.add(`region:${link.vpn.region}`);
     for (let t = start - history; t < start; t += 60_000) {
       const at = t + timing.tickOffsetSeconds * 1000;
       const seed = (metric: MetricName, value: number) =>
@@ -193,10 +192,6 @@ export function seedWorld(world: WorldContext, links: LinkModel, historyMinutes:
       if (firstOfRegion) {
         seed(METRICS.tunnelCheckSuccess, 1);
         seed(METRICS.tunnelCheckLatency, 40);
-      }
-      if (firstOfVpc) {
-        seed(METRICS.canaryCheckSuccess, 1);
-        seed(METRICS.canaryCheckLatency, 5);
       }
       seed(METRICS.tunnelsUp, tunnels);
       seed(METRICS.canarySuccess, 1);

@@ -580,10 +580,15 @@ describe('dashboard and outputs', () => {
       'CanaryLatency',
       'CanaryLoss',
       'TunnelCheckSuccess',
-      // The collections' success on the link's row: its VPN Region's and its canary VPC's.
+      // The tunnel collection's success on the link's row (its VPN Region's); the canary
+      // collection's from its VPC's function's own AWS/Lambda metrics.
       `\\"VpnRegion\\",\\"${link.vpn.region}\\"`,
-      'CanaryCheckSuccess',
-      `\\"CanaryVpc\\",\\"${link.canary.vpcId}\\"`,
+      'Canary collection success rate',
+      '1 - errors0 / runs0',
+      '\\"AWS/Lambda\\",\\"Invocations\\",\\"FunctionName\\"',
+      '\\"AWS/Lambda\\",\\"Errors\\",\\"FunctionName\\"',
+      '\\"AWS/Lambda\\",\\"Duration\\",\\"FunctionName\\"',
+      `canary ${link.canary.vpcId}`,
       '\\"value\\":200',
       'latencyThresholdMs',
       '\\"type\\":\\"alarm\\"',
@@ -594,6 +599,8 @@ describe('dashboard and outputs', () => {
     ]) {
       expect(body).toContain(expected);
     }
+    expect(body).not.toContain('CanaryCheck');
+    expect(body).not.toContain('\\"CanaryVpc\\"');
   });
 
   it('exports exactly the outputs the drill CLI reads', () => {

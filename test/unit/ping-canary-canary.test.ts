@@ -391,6 +391,24 @@ describe('runCanary', () => {
     ]);
   });
 
+  it('fails the run (its invocation is the collection failure AWS/Lambda Errors counts) when no link could be judged', async () => {
+    // Prepare: both links of the VPC probe only unresolvable names.
+    const { probe } = scriptedProbe({ 22: [unresolved], 443: [unresolved] });
+    const links = [link('home-to-west', VPC_A, [22], 1), link('dr', VPC_A, [443], 1)];
+
+    // Act
+    const run = runCanary({ vpcId: VPC_A, links, probe, startedAt: new Date() });
+
+    // Assess: a CanaryError (the ASL's contract) naming the VPC and why each link failed.
+    await expect(run).rejects.toMatchObject({ name: 'CanaryError' });
+    await expect(run).rejects.not.toBeInstanceOf(CanaryInconclusiveError);
+    await expect(run).rejects.toThrow(
+      new RegExp(
+        `canary for VPC ${VPC_A} judged none of its 2 link\\(s\\): canary for link home-to-west is inconclusive.*; canary for link dr is inconclusive`,
+      ),
+    );
+  });
+
   it("still fails the whole run on an abort (the deadline is every link's)", async () => {
     // Prepare
     const controller = new AbortController();

@@ -69,7 +69,6 @@ const canariesOk: CanaryBranch[] = [
       vpcId: WEST_VPC,
       probedAt: at,
       links: [canaryReport('home-to-west', true, 42, 0)],
-      durationMs: 55,
     } satisfies CanaryResult,
   },
   {
@@ -78,7 +77,6 @@ const canariesOk: CanaryBranch[] = [
       vpcId: EU_VPC,
       probedAt: at,
       links: [canaryReport('home-to-eu', false, null, 100)],
-      durationMs: 2010,
     },
   },
 ];
@@ -90,7 +88,7 @@ const of = (datums: readonly Datum[], dimensionValue: string) =>
   );
 
 describe('tick datums', () => {
-  it('publishes each collection’s twin and latency once per VPN Region and canary VPC, and the figures per link', () => {
+  it('publishes the tunnel collection’s twin and latency once per VPN Region, nothing custom per canary VPC, and the figures per link', () => {
     // Act
     const { datums, failures } = tickDatums(config.links, tunnelsOk, canariesOk, new Date(at));
     // Assess: the link's own figures carry its name.
@@ -114,20 +112,14 @@ describe('tick datums', () => {
       TunnelCheckSuccess: [0, 'Count'],
       TunnelCheckLatency: [12, 'Milliseconds'],
     });
-    expect(of(datums, WEST_VPC)).toEqual({
-      CanaryCheckSuccess: [1, 'Count'],
-      CanaryCheckLatency: [55, 'Milliseconds'],
-    });
-    expect(of(datums, EU_VPC)).toEqual({
-      CanaryCheckSuccess: [1, 'Count'],
-      CanaryCheckLatency: [2010, 'Milliseconds'],
-    });
+    // The canary collection's success and latency are its function's AWS/Lambda metrics: nothing
+    // custom is published for a canary VPC.
+    expect(of(datums, WEST_VPC)).toEqual({});
+    expect(of(datums, EU_VPC)).toEqual({});
     expect(
       datums.filter((d) => d.metricName.startsWith('TunnelCheck')).every((d) => d.dimension === 'VpnRegion'),
     ).toBe(true);
-    expect(
-      datums.filter((d) => d.metricName.startsWith('CanaryCheck')).every((d) => d.dimension === 'CanaryVpc'),
-    ).toBe(true);
+    expect(new Set(datums.map((d) => d.dimension))).toEqual(new Set(['Link', 'VpnRegion']));
     expect(datums.every((d) => d.timestamp === at)).toBe(true);
     expect(failures).toEqual([
       {
@@ -197,8 +189,8 @@ describe('tick datums', () => {
     ];
     const { datums, failures } = tickDatums(config.links, tunnelsOk, canaries, new Date(at));
     expect(of(datums, 'home-to-eu')).toEqual({});
-    // The VPC's collection failed: its twin is 0 and it has no latency (the run did not finish).
-    expect(of(datums, EU_VPC)).toEqual({ CanaryCheckSuccess: [0, 'Count'] });
+    // The VPC's collection failed (its invocation's AWS/Lambda Errors count it): nothing custom for it.
+    expect(of(datums, EU_VPC)).toEqual({});
     expect(failures).toContainEqual({
       collector: 'canary',
       scope: EU_VPC,
@@ -234,7 +226,7 @@ describe('tick datums', () => {
 
     // Assess: neither CanarySuccess 0 nor CanaryLoss (it is not lost connectivity), but a failure.
     expect(of(datums, 'home-to-eu')).toEqual({});
-    expect(of(datums, EU_VPC)).toEqual({ CanaryCheckSuccess: [0, 'Count'] });
+    expect(of(datums, EU_VPC)).toEqual({});
     expect(of(datums, 'home-to-west')).toHaveProperty('CanarySuccess', [1, 'Count']);
     expect(failures).toContainEqual({
       collector: 'canary',
@@ -296,8 +288,6 @@ describe('tick datums', () => {
       ['VpnRegion', 'us-west-2', 2],
       ['VpnRegion', 'eu-west-1', 2],
       ['Link', 'home-to-west', 4],
-      ['CanaryVpc', WEST_VPC, 2],
-      ['CanaryVpc', EU_VPC, 2],
       ['Link', 'home-to-eu', 2],
     ]);
     expect(datumGroups([])).toEqual([]);
@@ -346,14 +336,14 @@ describe('publish-metric handler', () => {
     const result = await handler(input, context);
     // Assess
     expect(result).toEqual({
-      datums: 14,
-      documents: 6,
+      datums: 10,
+      documents: 4,
       collectionComplete: false,
       failures: 1,
       summary: 'tunnels eu-west-1 (1 link(s): home-to-eu): RequestLimitExceeded: slow down',
     });
     const metrics = extracted();
-    expect(metrics).toHaveLength(14);
+    expect(metrics).toHaveLength(10);
     expect(metrics.every((metric) => metric.namespace === 'VpnGuard')).toBe(true);
     // The datapoint lands at the tick's check time, and with exactly the contract's one dimension
     // (no Powertools `service` dimension: that would be another, unalarmed metric).
@@ -376,12 +366,13 @@ describe('publish-metric handler', () => {
     });
     expect(metrics).toContainEqual({
       namespace: 'VpnGuard',
-      metricName: 'CanaryCheckLatency',
-      dimensions: { CanaryVpc: EU_VPC },
+      metricName: 'CanaryLoss',
+      dimensions: { Link: 'home-to-eu' },
       timestamp: Date.parse(at),
-      values: [2010],
-      unit: 'Milliseconds',
+      values: [100],
+      unit: 'Percent',
     });
+    expect(metrics.some((metric) => 'CanaryVpc' in metric.dimensions)).toBe(false);
   });
 
   it('publishes a remediation’s metrics for its link', async () => {
