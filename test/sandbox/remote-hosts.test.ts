@@ -9,14 +9,20 @@ afterEach(async () => {
   host = undefined;
 });
 
-const probe = (h: RemoteHost, timeoutMs = 300) => probeTcp({ host: h.host, port: h.port }, { timeoutMs });
+/**
+ * A handshake to an answering host completes in the kernel at once, but on a loaded machine this
+ * process's event loop can stall past a short timeout before it sees the connect: answering probes
+ * get 2 s. A silent host's probe stays short (300 ms, under the 1 s SYN retransmission).
+ */
+const probe = (h: RemoteHost, timeoutMs = 2000) => probeTcp({ host: h.host, port: h.port }, { timeoutMs });
+const SILENT_PROBE_MS = 300;
 
 describe('remote hosts on loopback', () => {
   it('answers handshakes, then leaves SYNs unanswered when silenced, then answers again', async () => {
     host = await RemoteHost.start('127.0.9.1');
     expect((await probe(host)).outcome).toBe('connected');
     await host.setMode('silent');
-    expect((await probe(host)).outcome).toBe('timeout');
+    expect((await probe(host, SILENT_PROBE_MS)).outcome).toBe('timeout');
     await host.setMode('answering');
     expect((await probe(host)).outcome).toBe('connected');
   });
