@@ -83,7 +83,10 @@ export const OUTAGE_VALUES = { tunnelsDown: 1, connectivityLost: 2 } as const;
 
 /**
  * The alarms of one link: the metric-math Outage alarm (tunnels below minTunnelsUp, or the canary
- * path down: the seed article's two alarms as one), LatencyHigh and RemediationFailed.
+ * path down: the seed article's two alarms as one) and LatencyHigh. A failed remediation is paged
+ * by notify, not by an alarm on the RemediationFailed metric (which stays, for dashboards and
+ * runbooks): that alarm sent a second e-mail for the same failure, while the link's Outage alarm
+ * stays in ALARM as long as the link is down.
  * Fewer than all tunnels but at least minTunnelsUp is "redundancy lost": the Monitor reports it
  * (start-remediation's `redundancy-lost` severity), no alarm pages for it.
  */
@@ -110,21 +113,6 @@ export function linkAlarmSpecs(
       statistic: 'Average',
       comparison: 'GreaterThanThreshold',
       threshold: link.canary.latencyThresholdMs,
-      treatMissingData: 'notBreaching',
-    },
-    {
-      ...common,
-      alarm: 'RemediationFailed',
-      alarmName: name('RemediationFailed'),
-      description: `A remediation of link ${link.name} failed: the gateway needs a human (see the Remediation execution).`,
-      metricName: METRICS.remediationFailed,
-      statistic: 'Sum',
-      // One failed remediation is enough, whatever the link's M-of-N tuning.
-      periodSeconds: 60,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparison: 'GreaterThanOrEqualToThreshold',
-      threshold: 1,
       treatMissingData: 'notBreaching',
     },
   ];
