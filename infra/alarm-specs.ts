@@ -161,8 +161,15 @@ export function linkAlarmSpecs(
 export const MONITOR_EXECUTION_ALARMS = ['MonitorExecutionsFailed', 'MonitorExecutionsTimedOut'] as const;
 export type MonitorExecutionAlarm = (typeof MONITOR_EXECUTION_ALARMS)[number];
 
-/** The alarms of the whole deployment (named `<namespace>-<alarm>`), the Monitor's execution alarms included. */
-export const DEPLOYMENT_ALARMS = [...MONITOR_EXECUTION_ALARMS, 'MonitorSilent'] as const;
+/**
+ * The alarms of the whole deployment (named `<namespace>-<alarm>`): the Monitor's execution alarms,
+ * MonitorSilent, and the Remediation watch's RemediationEndUndelivered.
+ */
+export const DEPLOYMENT_ALARMS = [
+  ...MONITOR_EXECUTION_ALARMS,
+  'MonitorSilent',
+  'RemediationEndUndelivered',
+] as const;
 export type DeploymentAlarm = (typeof DEPLOYMENT_ALARMS)[number];
 
 /** A metric alarm of the stack itself rather than of one link. */
@@ -233,4 +240,46 @@ export function monitorExecutionAlarmSpecs(config: Config, stateMachineArn: stri
     threshold: 1,
     treatMissingData: 'notBreaching',
   }));
+}
+
+/**
+ * How many times Lambda retries notify's asynchronous invocation (the status rule's) after a
+ * function error: Lambda's default, 2, set explicitly in the template
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html: 0 to 2).
+ */
+export const NOTIFY_ASYNC_RETRY_ATTEMPTS = 2;
+
+/**
+ * RemediationEndUndelivered, one per deployment: the Remediation watch's queue
+ * (infra/constructs/remediation-watch.ts) holds a message, i.e. a Remediation execution ended
+ * FAILED, TIMED_OUT or ABORTED and its page was not delivered (EventBridge could not invoke notify,
+ * or notify failed on it through Lambda's retries). `ApproximateNumberOfMessagesVisible` (AWS/SQS,
+ * dimension `QueueName`, free) is reported once a minute while the queue is active
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html);
+ * an idle, empty queue reports nothing, hence missing data is not breaching. Maximum ≥ 1 in one
+ * minute alarms; the alarm stays in ALARM until someone reads and deletes the message (or it
+ * expires after the queue's 14 days), and its OK then says so. Its action is CloudWatch's own SNS
+ * notification, with no notify in the path (e-mail: alarm notifications carry no `audience`, so
+ * they never reach the pager-filtered SMS subscriptions).
+ */
+export function remediationEndUndeliveredSpec(config: Config, queueName: string): StackAlarmSpec {
+  return {
+    alarm: 'RemediationEndUndelivered',
+    alarmName: deploymentAlarmName(config.namespace, 'RemediationEndUndelivered'),
+    description:
+      'A VPN Guard remediation execution ended FAILED, TIMED_OUT or ABORTED and nobody was told: its page could not ' +
+      "be delivered (notify failed on it, or EventBridge could not invoke notify). Read the queue's message (the " +
+      "execution's status-change event, and notify's error), check the link and the Remediation executions, then " +
+      'delete the message.',
+    namespace: 'AWS/SQS',
+    metricName: 'ApproximateNumberOfMessagesVisible',
+    dimensions: { QueueName: queueName },
+    statistic: 'Maximum',
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    threshold: 1,
+    treatMissingData: 'notBreaching',
+  };
 }
