@@ -75,6 +75,29 @@ describe('the status rule → notify, asynchronously', () => {
     expect(w.cloudwatch.stateOf(ALARM)).toBe('OK');
   });
 
+  it('a run that times out while every notify invocation times out too: Lambda records the end after its retries and the alarm e-mails', async () => {
+    // Prepare: the machine's top-level TimeoutSeconds shortened to 60 s, so the drill ends TIMED_OUT.
+    const w = await world({ alarms: true });
+    w.sfn.addMachine({ ...w.sfn.machine('remediation'), timeoutSeconds: 60 });
+    w.inject({ type: 'lambda-timeout', function: 'notify', for: 900 });
+
+    // Act
+    w.startRemediation({ link: LINK, trigger: 'drill' });
+    await w.advance(600);
+
+    // Assess
+    expect(w.remediations().map((r) => r.status)).toEqual(['TIMED_OUT']);
+    const [message] = w.sqs.messages(destinationOf(w));
+    const record = JSON.parse(message?.body ?? '{}');
+    expect(record.requestPayload.detail.status).toBe('TIMED_OUT');
+    expect(record.requestContext).toMatchObject({ condition: 'RetriesExhausted', approximateInvokeCount: 3 });
+    expect(record.responsePayload.errorType).toBe('Lambda.Unknown');
+    expect(w.cloudwatch.stateOf(ALARM)).toBe('ALARM');
+    expect(w.sns.messages.filter((m) => m.alarm?.name === ALARM && m.alarm.state === 'ALARM')).toHaveLength(
+      1,
+    );
+  });
+
   it("retries a throttled notify with a backoff until the event is the template's MaximumEventAgeInSeconds (an hour) old, then records it EventAgeExceeded", async () => {
     // Prepare
     const w = await world();
