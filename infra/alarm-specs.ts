@@ -82,7 +82,10 @@ export const OUTAGE_VALUES = { tunnelsDown: 1, connectivityLost: 2 } as const;
 
 /**
  * The alarms of one link: the metric-math Outage alarm (tunnels below minTunnelsUp, or the canary
- * path down: the seed article's two alarms as one), LatencyHigh and RemediationFailed.
+ * path down: the seed article's two alarms as one) and LatencyHigh. A failed remediation is paged
+ * by notify, not by an alarm on the RemediationFailed metric (which stays, for dashboards and
+ * runbooks): that alarm sent a second e-mail for the same failure, while the link's Outage alarm
+ * stays in ALARM as long as the link is down.
  * Fewer than all tunnels but at least minTunnelsUp is "redundancy lost": the Monitor reports it
  * (start-remediation's `redundancy-lost` severity), no alarm pages for it.
  */
@@ -109,21 +112,6 @@ export function linkAlarmSpecs(
       statistic: 'Average',
       comparison: 'GreaterThanThreshold',
       threshold: link.canary.latencyThresholdMs,
-      treatMissingData: 'notBreaching',
-    },
-    {
-      ...common,
-      alarm: 'RemediationFailed',
-      alarmName: name('RemediationFailed'),
-      description: `A remediation of link ${link.name} failed: the gateway needs a human (see the Remediation execution).`,
-      metricName: METRICS.remediationFailed,
-      statistic: 'Sum',
-      // One failed remediation is enough, whatever the link's M-of-N tuning.
-      periodSeconds: 60,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparison: 'GreaterThanOrEqualToThreshold',
-      threshold: 1,
       treatMissingData: 'notBreaching',
     },
   ];
@@ -172,8 +160,15 @@ export function linkAlarmSpecs(
 export const MONITOR_EXECUTION_ALARMS = ['MonitorExecutionsFailed', 'MonitorExecutionsTimedOut'] as const;
 export type MonitorExecutionAlarm = (typeof MONITOR_EXECUTION_ALARMS)[number];
 
-/** The alarms of the whole deployment (named `<namespace>-<alarm>`), the Monitor's execution alarms included. */
-export const DEPLOYMENT_ALARMS = [...MONITOR_EXECUTION_ALARMS, 'MonitorSilent'] as const;
+/**
+ * The alarms of the whole deployment (named `<namespace>-<alarm>`): the Monitor's execution alarms,
+ * MonitorSilent, and the Remediation watch's RemediationEndUndelivered.
+ */
+export const DEPLOYMENT_ALARMS = [
+  ...MONITOR_EXECUTION_ALARMS,
+  'MonitorSilent',
+  'RemediationEndUndelivered',
+] as const;
 export type DeploymentAlarm = (typeof DEPLOYMENT_ALARMS)[number];
 
 /** A metric alarm of the stack itself rather than of one link. */
@@ -244,4 +239,46 @@ export function monitorExecutionAlarmSpecs(config: Config, stateMachineArn: stri
     threshold: 1,
     treatMissingData: 'notBreaching',
   }));
+}
+
+/**
+ * How many times Lambda retries notify's asynchronous invocation (the status rule's) after a
+ * function error: Lambda's default, 2, set explicitly in the template
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html: 0 to 2).
+ */
+export const NOTIFY_ASYNC_RETRY_ATTEMPTS = 2;
+
+/**
+ * RemediationEndUndelivered, one per deployment: the Remediation watch's queue
+ * (infra/constructs/remediation-watch.ts) holds a message, i.e. a Remediation execution ended
+ * FAILED, TIMED_OUT or ABORTED and its page was not delivered (EventBridge could not invoke notify,
+ * or notify failed on it through Lambda's retries). `ApproximateNumberOfMessagesVisible` (AWS/SQS,
+ * dimension `QueueName`, free) is reported once a minute while the queue is active
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html);
+ * an idle, empty queue reports nothing, hence missing data is not breaching. Maximum ≥ 1 in one
+ * minute alarms; the alarm stays in ALARM until someone reads and deletes the message (or it
+ * expires after the queue's 14 days), and its OK then says so. Its action is CloudWatch's own SNS
+ * notification, with no notify in the path (e-mail: alarm notifications carry no `audience`, so
+ * they never reach the pager-filtered SMS subscriptions).
+ */
+export function remediationEndUndeliveredSpec(config: Config, queueName: string): StackAlarmSpec {
+  return {
+    alarm: 'RemediationEndUndelivered',
+    alarmName: deploymentAlarmName(config.namespace, 'RemediationEndUndelivered'),
+    description:
+      'A VPN Guard remediation execution ended FAILED, TIMED_OUT or ABORTED and nobody was told: its page could not ' +
+      "be delivered (notify failed on it, or EventBridge could not invoke notify). Read the queue's message (the " +
+      "execution's status-change event, and notify's error), check the link and the Remediation executions, then " +
+      'delete the message.',
+    namespace: 'AWS/SQS',
+    metricName: 'ApproximateNumberOfMessagesVisible',
+    dimensions: { QueueName: queueName },
+    statistic: 'Maximum',
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    threshold: 1,
+    treatMissingData: 'notBreaching',
+  };
 }

@@ -159,7 +159,12 @@ export class VpnGuardStack extends Stack {
           config,
           links: ownLinks,
           linkAlarms,
-          monitorAlarms: [this.monitorSilent, this.monitor.executionsFailed, this.monitor.executionsTimedOut],
+          monitorAlarms: [
+            this.monitorSilent,
+            this.monitor.executionsFailed,
+            this.monitor.executionsTimedOut,
+            this.remediationWatch.endUndelivered,
+          ],
           canaryFunctions: new Map(
             this.canaries.map((canary) => [canary.vpcId, canary.fn.function.functionName]),
           ),

@@ -5,10 +5,13 @@
 
 /**
  * A link's alarms: `Outage` (one metric-math alarm: tunnels below minTunnelsUp or the canary path
- * down; it replaced the TunnelsDown and ConnectivityLost alarms and their composite Unhealthy),
- * `LatencyHigh`, `RemediationFailed`. MonitorSilent is the deployment's (`<namespace>-MonitorSilent`).
+ * down; it replaced the TunnelsDown and ConnectivityLost alarms and their composite Unhealthy) and
+ * `LatencyHigh`. A failed remediation has no alarm of its own: notify pages it (its "failed" /
+ * "cannot act" / "exhausted" message), the Outage alarm stays in ALARM while the link is down, and
+ * the deployment's `RemediationEndUndelivered` pages when that page could not be delivered.
+ * MonitorSilent is the deployment's (`<namespace>-MonitorSilent`).
  */
-export const LINK_ALARMS = ['Outage', 'LatencyHigh', 'RemediationFailed'] as const;
+export const LINK_ALARMS = ['Outage', 'LatencyHigh'] as const;
 export type LinkAlarm = (typeof LINK_ALARMS)[number];
 
 /** e.g. `VpnGuard-home-to-west-Outage`. */

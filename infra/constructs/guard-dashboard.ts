@@ -23,7 +23,10 @@ export interface GuardDashboardProps {
   readonly config: Config;
   /** Link alarms by link name. */
   readonly linkAlarms: ReadonlyMap<string, LinkAlarms>;
-  /** Deployment-wide alarms (the Monitor machine's). @default - no Monitor widget */
+  /**
+   * Deployment-wide alarms (the Monitor machine's, and the Remediation watch's
+   * RemediationEndUndelivered), in one "Deployment" widget. @default - no such widget
+   */
   readonly monitorAlarms?: readonly IAlarm[];
   /** The links that get a row (a link stack's own). @default - every configured link */
   readonly links?: readonly LinkConfig[];
@@ -162,7 +165,7 @@ export class GuardDashboard extends Construct {
         ...(index === 0 && props.monitorAlarms
           ? [
               new AlarmStatusWidget({
-                title: 'Monitor',
+                title: 'Deployment',
                 alarms: [...props.monitorAlarms],
                 width: 5,
                 height: 6,
@@ -173,7 +176,7 @@ export class GuardDashboard extends Construct {
     });
     if (remediationGroups.length === 0 && props.monitorAlarms) {
       this.dashboard.addWidgets(
-        new AlarmStatusWidget({ title: 'Monitor', alarms: [...props.monitorAlarms], width: 5, height: 6 }),
+        new AlarmStatusWidget({ title: 'Deployment', alarms: [...props.monitorAlarms], width: 5, height: 6 }),
       );
     }
 

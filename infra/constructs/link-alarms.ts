@@ -2,7 +2,7 @@
  * A link's alarms, built from the specs in infra/alarm-specs.ts (the sandbox evaluates the same
  * specs). CloudWatch makes the decisions (M of N datapoints), not a home-made counter: the
  * metric-math Outage alarm (tunnels below minTunnelsUp, or the canary path down) triggers
- * remediation; LatencyHigh and RemediationFailed notify. A read failure is not a link failure
+ * remediation; LatencyHigh notifies. A read failure is not a link failure
  * (a missing figure is not breaching); a silent monitor is the deployment's MonitorSilent.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -106,7 +106,6 @@ export class LinkAlarms extends Construct {
   /** The metric-math Outage alarm (remediation's trigger). */
   readonly outage: Alarm;
   readonly latencyHigh: Alarm;
-  readonly remediationFailed: Alarm;
   /** Every alarm of the link, Outage first. */
   readonly all: readonly Alarm[];
 
@@ -122,7 +121,6 @@ export class LinkAlarms extends Construct {
     };
     this.outage = mathAlarmFromSpec(this, specs.outage);
     this.latencyHigh = get('LatencyHigh');
-    this.remediationFailed = get('RemediationFailed');
     this.all = [this.outage, ...built.map(({ alarm }) => alarm)];
 
     const action = new SnsAction(props.topic);

@@ -7,24 +7,47 @@
  *   top-level timeout or `States.Runtime`, and suggest exactly this rule
  *   (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html; the event:
  *   https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html).
- * - Alarms on the machine's ExecutionsTimedOut and ExecutionsAborted (AWS/States), to the topic
- *   (no message attributes: they reach e-mail, never SMS).
+ * - One queue, `RemediationEndUndelivered`'s, holds every such end whose page could not be
+ *   delivered, and one alarm pages (e-mail, through CloudWatch's own SNS action: no notify in the
+ *   path) while it holds one. The two ways a page is lost, as AWS documents them:
+ *   1. EventBridge could not *deliver* the event to notify (the invoke was refused: permissions,
+ *      the function gone, throttling past the target's retry policy): the rule target's
+ *      dead-letter queue receives it, at once for a permissions error
+ *      (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+ *   2. EventBridge delivered it, but notify failed on it: EventBridge invokes Lambda
+ *      asynchronously, so its delivery succeeded once Lambda queued the event; Lambda retries a
+ *      function error twice (one, then two minutes apart), a throttle or a system error until the
+ *      event's maximum age, then discards the event unless the function has an on-failure
+ *      destination or a dead-letter queue
+ *      (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html). The rule's
+ *      DLQ never sees these. notify's on-failure destination is the same queue: its invocation
+ *      record carries the request (the status-change event) and the response (notify's error), where
+ *      a function DLQ would carry the event only
+ *      (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+ *   The status rule is notify's only asynchronous invoker (the Remediation machine invokes it
+ *   synchronously, as a Task, whose failure its Catch and then this rule handle; no alarm action
+ *   or other rule targets it): every message in the queue is a Remediation end nobody was told of.
+ *   This one alarm replaces the machine's ExecutionsTimedOut and ExecutionsAborted alarms, which
+ *   paged every timed-out or aborted execution a second time although notify had announced it.
  * - The grants and environment of the incident bookkeeping in the lock table: start-remediation
  *   opens and moves incidents; notify claims pages and notifications, records outcomes, and reads
  *   an ended execution's history.
  */
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IDestination } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config } from '#shared/config.ts';
+import { NOTIFY_ASYNC_RETRY_ATTEMPTS, remediationEndUndeliveredSpec } from '../alarm-specs.ts';
 import { acknowledge, iam5 } from '../nag.ts';
 import { stackArnParts } from './guard-function.ts';
+import { alarmFromSpec } from './link-alarms.ts';
 import type { Remediation } from './remediation.ts';
 
 export interface RemediationWatchProps {
@@ -38,9 +61,13 @@ export const WATCHED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 export class RemediationWatch extends Construct {
   readonly statusRule: Rule;
-  readonly deadLetterQueue: Queue;
-  readonly executionsTimedOut: Alarm;
-  readonly executionsAborted: Alarm;
+  /**
+   * The Remediation ends whose page could not be delivered: the status rule target's dead-letter
+   * queue and notify's asynchronous on-failure destination.
+   */
+  readonly undeliveredQueue: Queue;
+  /** `<namespace>-RemediationEndUndelivered`: the queue holds a message. */
+  readonly endUndelivered: Alarm;
 
   constructor(scope: Construct, id: string, props: RemediationWatchProps) {
     super(scope, id);
@@ -94,16 +121,39 @@ export class RemediationWatch extends Construct {
         'machine, so only its executions match (read-only: their history).',
     );
 
-    this.deadLetterQueue = new Queue(this, 'StatusRuleDeadLetterQueue', {
+    // The construct id of the rule's former dead-letter queue, so an update keeps the queue (and
+    // anything in it) rather than replacing it.
+    this.undeliveredQueue = new Queue(this, 'StatusRuleDeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      // SQS's maximum: the message is the operator's only record of an end nobody was told of.
       retentionPeriod: Duration.days(14),
     });
     acknowledge(
-      this.deadLetterQueue,
+      this.undeliveredQueue,
       'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the execution-status rule target; a DLQ of a DLQ adds nothing.',
+      "This queue is itself the dead-letter queue of the execution-status rule target and notify's on-failure " +
+        'destination; a DLQ of a DLQ adds nothing (its alarm pages while it holds a message).',
     );
+
+    // notify's asynchronous invocations (only the status rule's): Lambda's documented default of 2
+    // retries, set explicitly so the template states it; an event at most an hour old (a page about
+    // a remediation end that arrives hours late is worth less than the alarm it becomes), then the
+    // invocation record goes to the queue. Lambda sends the record with the function's execution
+    // role (sqs:SendMessage, granted on this queue only, below).
+    remediation.notify.function.configureAsyncInvoke({
+      retryAttempts: NOTIFY_ASYNC_RETRY_ATTEMPTS,
+      maxEventAge: Duration.hours(1),
+      onFailure: queueDestination(this.undeliveredQueue),
+    });
+    remediation.notify.addToPolicy(
+      new PolicyStatement({
+        sid: 'RecordUndeliveredEnd',
+        actions: ['sqs:SendMessage'],
+        resources: [this.undeliveredQueue.queueArn],
+      }),
+    );
+
     this.statusRule = new Rule(this, 'ExecutionStatusRule', {
       description:
         'Notifies and releases the lock when a Remediation execution ends FAILED, TIMED_OUT or ABORTED',
@@ -114,31 +164,31 @@ export class RemediationWatch extends Construct {
       },
       targets: [
         new LambdaFunction(remediation.notify.function, {
-          deadLetterQueue: this.deadLetterQueue,
+          deadLetterQueue: this.undeliveredQueue,
           retryAttempts: 4,
           maxEventAge: Duration.hours(1),
         }),
       ],
     });
 
+    this.endUndelivered = alarmFromSpec(
+      this,
+      remediationEndUndeliveredSpec(config, this.undeliveredQueue.queueName),
+    );
     const action = new SnsAction(props.topic);
-    const alarm = (alarmId: string, metricName: 'ExecutionsTimedOut' | 'ExecutionsAborted', what: string) => {
-      const created = new Alarm(this, alarmId, {
-        alarmName: `${config.namespace}-Remediation${alarmId}`,
-        alarmDescription: `A VPN Guard remediation execution ${what}: it ended outside its own notifications; see the Remediation state machine's executions.`,
-        metric: machine.metric(metricName, { period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(action);
-      created.addOkAction(action);
-      return created;
-    };
-    this.executionsTimedOut = alarm('ExecutionsTimedOut', 'ExecutionsTimedOut', 'timed out');
-    this.executionsAborted = alarm('ExecutionsAborted', 'ExecutionsAborted', 'was aborted');
+    this.endUndelivered.addAlarmAction(action);
+    this.endUndelivered.addOkAction(action);
   }
+}
+
+/**
+ * An SQS queue as a Lambda destination, without CDK's SqsDestination grant (which adds
+ * sqs:GetQueueAttributes and sqs:GetQueueUrl): the function's role gets sqs:SendMessage only,
+ * the one action Lambda needs to send the record
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+ */
+function queueDestination(queue: Queue): IDestination {
+  return { bind: () => ({ destination: queue.queueArn }) };
 }
 
 /** How cdk-nag names the machine in a finding: its logical id. */

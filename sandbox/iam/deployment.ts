@@ -13,7 +13,10 @@
  * - an EventBridge Scheduler schedule acts with its target's `RoleArn`;
  * - a role's permissions are the AWS::IAM::Policy resources attached to it, its inline `Policies`
  *   and the AWS managed policies in `ManagedPolicyArns` (modelled ones only: managed-policies.ts);
- * - Lambda's resource-based policy is the function's AWS::Lambda::Permission resources.
+ * - Lambda's resource-based policy is the function's AWS::Lambda::Permission resources;
+ * - what becomes of a failed asynchronous delivery: a rule target's `DeadLetterConfig` and
+ *   `RetryPolicy`, a function's AWS::Lambda::EventInvokeConfig (retries, event age, on-failure
+ *   destination) and `DeadLetterConfig`, the SQS queues and their queue policies.
  *
  * Names CloudFormation would generate (roles, rules, log groups, the KMS key id) are derived
  * deterministically from the stack name and logical id; names the world fixes (functions, state
@@ -58,6 +61,35 @@ export interface LambdaPermission {
   readonly sourceAccount?: string;
 }
 
+/** One target of an EventBridge rule, with what EventBridge does when it cannot deliver to it. */
+export interface RuleTarget {
+  readonly arn: string;
+  /** The SQS queue of events EventBridge could not deliver (DeadLetterConfig.Arn). */
+  readonly deadLetterArn?: string;
+  /** RetryPolicy (EventBridge's defaults when absent: 185 attempts, 24 hours). */
+  readonly maximumRetryAttempts?: number;
+  readonly maximumEventAgeSeconds?: number;
+}
+
+/**
+ * A function's asynchronous invocation config (AWS::Lambda::EventInvokeConfig of `$LATEST`):
+ * absent fields are Lambda's defaults (2 retries, 6 hours).
+ */
+export interface AsyncInvokeConfig {
+  readonly maximumRetryAttempts?: number;
+  readonly maximumEventAgeSeconds?: number;
+  /** The on-failure destination's ARN. */
+  readonly onFailure?: string;
+}
+
+/** An SQS queue of the stack. */
+export interface QueueResource {
+  readonly arn: string;
+  readonly name: string;
+  /** MessageRetentionPeriod, seconds (SQS's default when absent). */
+  readonly retentionSeconds?: number;
+}
+
 /** A template the model cannot bind to the world (a gap in the sandbox, not an AWS denial). */
 export class DeploymentBindingError extends Error {
   override readonly name = 'DeploymentBindingError';
@@ -78,8 +110,20 @@ export class Deployment {
   private readonly scheduleRoles = new Map<string, string[]>();
   private readonly machineIds = new Map<string, StateMachineId>();
   readonly lambdaPermissions: LambdaPermission[] = [];
-  /** EventBridge rules: their ARN and target ARNs. */
-  readonly rules: { readonly arn: string; readonly targets: readonly string[] }[] = [];
+  /** EventBridge rules: their ARN, target ARNs and the targets' delivery settings. */
+  readonly rules: {
+    readonly arn: string;
+    readonly targets: readonly string[];
+    readonly targetDetails: readonly RuleTarget[];
+  }[] = [];
+  /** World function ARN → its asynchronous invocation config, when the stack sets one. */
+  readonly asyncInvokeConfigs = new Map<string, AsyncInvokeConfig>();
+  /** World function ARN → its dead-letter queue or topic (DeadLetterConfig.TargetArn). */
+  readonly functionDeadLetters = new Map<string, string>();
+  /** The stack's SQS queues. */
+  readonly queues: QueueResource[] = [];
+  /** Alarm name → its dimensions, resolved (metric alarms with a single metric). */
+  readonly alarmDimensions = new Map<string, Readonly<Record<string, string>>>();
   /** SNS topic ARN → the ARN of its KMS key, for encrypted topics. */
   readonly topicKeys = new Map<string, string>();
   /**
@@ -168,6 +212,51 @@ export class Deployment {
         const arn = this.getAtt(logicalId, 'Arn');
         this.functionRoles.set(arn, roleLogicalIdOf(props.Role, logicalId));
         this.functionIds.set(arn, functionId);
+        const deadLetter = (props.DeadLetterConfig as { TargetArn?: unknown } | undefined)?.TargetArn;
+        if (deadLetter !== undefined) this.functionDeadLetters.set(arn, String(this.resolve(deadLetter)));
+        break;
+      }
+      case 'AWS::Lambda::EventInvokeConfig': {
+        // Only $LATEST is what the world invokes (a version or alias would be another function).
+        if (props.Qualifier !== '$LATEST') break;
+        const destination = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)
+          ?.OnFailure?.Destination;
+        this.asyncInvokeConfigs.set(this.functionArnOfName(props.FunctionName), {
+          ...(typeof props.MaximumRetryAttempts === 'number'
+            ? { maximumRetryAttempts: props.MaximumRetryAttempts }
+            : {}),
+          ...(typeof props.MaximumEventAgeInSeconds === 'number'
+            ? { maximumEventAgeSeconds: props.MaximumEventAgeInSeconds }
+            : {}),
+          ...(destination !== undefined ? { onFailure: String(this.resolve(destination)) } : {}),
+        });
+        break;
+      }
+      case 'AWS::SQS::Queue': {
+        const retention = props.MessageRetentionPeriod;
+        this.queues.push({
+          arn: this.getAtt(logicalId, 'Arn'),
+          name: this.getAtt(logicalId, 'QueueName'),
+          ...(typeof retention === 'number' ? { retentionSeconds: retention } : {}),
+        });
+        break;
+      }
+      case 'AWS::SQS::QueuePolicy': {
+        // Queues are named by URL (Ref); a queue policy's statements name the queue by ARN.
+        for (const queue of (props.Queues as unknown[]) ?? []) {
+          const url = String(this.resolve(queue));
+          const arn = `arn:${this.names.partition}:sqs:${this.names.region}:${this.names.account}:${url.split('/').at(-1)}`;
+          this.addResourcePolicy(arn, logicalId, props.PolicyDocument);
+        }
+        break;
+      }
+      case 'AWS::CloudWatch::Alarm': {
+        const dimensions = props.Dimensions as { Name: string; Value: unknown }[] | undefined;
+        if (props.AlarmName === undefined || dimensions === undefined) break;
+        this.alarmDimensions.set(
+          String(this.resolve(props.AlarmName)),
+          Object.fromEntries(dimensions.map((d) => [d.Name, String(this.resolve(d.Value))])),
+        );
         break;
       }
       case 'AWS::StepFunctions::StateMachine': {
@@ -189,9 +278,7 @@ export class Deployment {
         const functionName = String(this.resolve(props.FunctionName));
         const permission: LambdaPermission = {
           logicalId,
-          functionArn: functionName.startsWith('arn:')
-            ? functionName
-            : `arn:${this.names.partition}:lambda:${this.names.region}:${this.names.account}:function:${functionName}`,
+          functionArn: this.functionArnOfName(functionName),
           action: String(props.Action),
           principal: String(this.resolve(props.Principal)),
           ...(props.SourceArn === undefined ? {} : { sourceArn: String(this.resolve(props.SourceArn)) }),
@@ -214,10 +301,32 @@ export class Deployment {
         }
         break;
       case 'AWS::Events::Rule': {
-        const targets = (props.Targets as { Arn: unknown }[] | undefined) ?? [];
+        const targets =
+          (props.Targets as
+            | {
+                Arn: unknown;
+                DeadLetterConfig?: { Arn?: unknown };
+                RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+              }[]
+            | undefined) ?? [];
+        const details = targets.map(
+          (target): RuleTarget => ({
+            arn: String(this.resolve(target.Arn)),
+            ...(target.DeadLetterConfig?.Arn !== undefined
+              ? { deadLetterArn: String(this.resolve(target.DeadLetterConfig.Arn)) }
+              : {}),
+            ...(target.RetryPolicy?.MaximumRetryAttempts !== undefined
+              ? { maximumRetryAttempts: target.RetryPolicy.MaximumRetryAttempts }
+              : {}),
+            ...(target.RetryPolicy?.MaximumEventAgeInSeconds !== undefined
+              ? { maximumEventAgeSeconds: target.RetryPolicy.MaximumEventAgeInSeconds }
+              : {}),
+          }),
+        );
         this.rules.push({
           arn: this.getAtt(logicalId, 'Arn'),
-          targets: targets.map((target) => String(this.resolve(target.Arn))),
+          targets: details.map((target) => target.arn),
+          targetDetails: details,
         });
         break;
       }
@@ -228,6 +337,14 @@ export class Deployment {
         }
         break;
     }
+  }
+
+  /** A function as a FunctionName property names it (name or ARN, resolved), as its world ARN. */
+  private functionArnOfName(value: unknown): string {
+    const name = String(this.resolve(value));
+    return name.startsWith('arn:')
+      ? name
+      : `arn:${this.names.partition}:lambda:${this.names.region}:${this.names.account}:function:${name}`;
   }
 
   private addResourcePolicy(arn: string, policy: string, document: unknown): void {

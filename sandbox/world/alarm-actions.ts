@@ -2,14 +2,13 @@
  * What follows an alarm transition, as the stack wires it: every ALARM/OK transition notifies the
  * topic (the alarms' actions), and the stack's EventBridge rule delivers "CloudWatch Alarm State
  * Change" of a link's Outage alarm entering ALARM to start-remediation (a Lambda asynchronous
- * invocation, which Lambda retries on error after `asyncRetrySeconds`).
+ * invocation: async-delivery.ts).
  */
 import { localFunctionArn } from '#infra/asl.ts';
 import { linkAlarmName } from '#shared/alarm-names.ts';
-import { localLambdaContext } from '../local-sfn.ts';
+import type { RuleDelivery } from './async-delivery.ts';
 import type { AlarmTransition } from './cloudwatch.ts';
 import type { WorldContext } from './context.ts';
-import type { Lambdas } from './lambdas.ts';
 import type { LinkModel } from './link-model.ts';
 import { ACCOUNT, HOME_REGION, TOPIC_ARN } from './settings.ts';
 
@@ -29,7 +28,7 @@ export class AlarmActions {
   constructor(
     private readonly world: WorldContext,
     private readonly links: LinkModel,
-    private readonly lambdas: Lambdas,
+    private readonly delivery: RuleDelivery,
   ) {}
 
   /** Acts on the transitions of one evaluation: events, SNS notifications, EventBridge deliveries. */
@@ -98,33 +97,10 @@ export class AlarmActions {
     message.alarm = { name: transition.alarmName, state: transition.to };
   }
 
-  /** EventBridge → start-remediation: an asynchronous invocation, retried twice by Lambda on error. */
+  /** EventBridge → start-remediation: an asynchronous invocation (async-delivery.ts). */
   deliverEvent(event: unknown, link: string): void {
-    const { clock, timing } = this.world;
-    this.world.emit('trigger', 'EventBridge rule delivers the Outage ALARM event to start-remediation', link);
     const arn = localFunctionArn('start-remediation', HOME_REGION, ACCOUNT);
-    clock
-      .spawn('EventBridge delivery to start-remediation', async (activity) => {
-        const delays = timing.asyncRetrySeconds;
-        for (let attempt = 0; attempt <= delays.length; attempt++) {
-          try {
-            await this.lambdas.invoke(arn, structuredClone(event), localLambdaContext(arn), {
-              via: 'eventbridge',
-            });
-            return;
-          } catch (error) {
-            this.world.emit(
-              'trigger',
-              `start-remediation failed on the event: ${(error as Error).name}`,
-              link,
-            );
-            const delay = delays[attempt];
-            if (delay === undefined) return;
-            await activity.sleep(delay);
-          }
-        }
-      })
-      .catch((error) => this.world.fail(error));
+    this.delivery.deliver(arn, event, { what: 'the Outage ALARM event', link });
   }
 }
 

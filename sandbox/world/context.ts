@@ -17,6 +17,7 @@ import type { ManagedGatewayModel, ParameterStore } from './managed-gateway.ts';
 import type { WorldTiming } from './settings.ts';
 import type { SfnModel } from './sfn.ts';
 import type { SnsModel } from './sns.ts';
+import type { SqsModel } from './sqs.ts';
 import type { SsmModel } from './ssm.ts';
 
 /** Something that happened in the world, for progress output and tests. */
@@ -51,6 +52,8 @@ export interface WorldContext {
   readonly cloudwatch: CloudWatchModel;
   readonly dynamodb: DynamoDbModel;
   readonly sns: SnsModel;
+  /** The stack's SQS queues (dead-letter queues and on-failure destinations). */
+  readonly sqs: SqsModel;
   readonly sfn: SfnModel;
   readonly ssm: SsmModel;
   /** SSM Parameter Store (the managed gateway's rendered configs). */

@@ -8,17 +8,13 @@
  * "Step Functions Execution Status Change" (source `aws.states`; detail `executionArn`,
  * `stateMachineArn`, `name`, `status`, `startDate`, `stopDate`, `input`, `output`, `error`, `cause`:
  * https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html) and the stack's
- * remediation-watch rule delivers it to notify as a Lambda asynchronous invocation, which Lambda
- * retries on error (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html).
+ * remediation-watch rule delivers it to notify as a Lambda asynchronous invocation
+ * (async-delivery.ts: Lambda's retries, then notify's on-failure destination).
  */
 import { localFunctionArn } from '#infra/asl.ts';
 import { remediationExecutionName, type Trigger } from '#shared/execution-name.ts';
-import {
-  LocalExecutionAbortedError,
-  type LocalLambda,
-  localLambdaContext,
-  runLocalExecution,
-} from '../local-sfn.ts';
+import { LocalExecutionAbortedError, type LocalLambda, runLocalExecution } from '../local-sfn.ts';
+import type { RuleDelivery } from './async-delivery.ts';
 import { WorldError } from './aws-errors.ts';
 import { type CallerContext, callerContext } from './calls.ts';
 import type { WorldContext } from './context.ts';
@@ -50,6 +46,7 @@ export class Executions {
   constructor(
     private readonly world: WorldContext,
     private readonly lambdas: Lambdas,
+    private readonly delivery: RuleDelivery,
   ) {
     world.sfn.bindStopper((record, error, cause) => this.stop(record, error, cause));
   }
@@ -162,10 +159,9 @@ export class Executions {
 
   /**
    * The remediation-watch rule: the status change event to notify, an asynchronous invocation
-   * retried by Lambda after `asyncRetrySeconds` when it fails.
+   * (async-delivery.ts: Lambda's retries, then the function's on-failure destination).
    */
   private deliverStatusChange(machine: MachineRecord, record: ExecutionRecord): void {
-    const { clock, timing } = this.world;
     const link = (() => {
       try {
         const value = JSON.parse(record.input) as { link?: unknown };
@@ -174,28 +170,15 @@ export class Executions {
         return undefined;
       }
     })();
-    this.world.emit('trigger', `EventBridge rule delivers "${record.name} ${record.status}" to notify`, link);
-    const event = statusChangeEvent(machine, record);
-    const arn = localFunctionArn('notify', HOME_REGION, ACCOUNT);
-    clock
-      .spawn('EventBridge delivery of a status change to notify', async (activity) => {
-        const delays = timing.asyncRetrySeconds;
-        for (let attempt = 0; attempt <= delays.length; attempt++) {
-          try {
-            await this.lambdas.invoke(arn, structuredClone(event), localLambdaContext(arn), {
-              via: 'eventbridge',
-              executionName: record.name,
-            });
-            return;
-          } catch (error) {
-            this.world.emit('trigger', `notify failed on the status change: ${(error as Error).name}`, link);
-            const delay = delays[attempt];
-            if (delay === undefined) return;
-            await activity.sleep(delay);
-          }
-        }
-      })
-      .catch((error) => this.world.fail(error));
+    this.delivery.deliver(
+      localFunctionArn('notify', HOME_REGION, ACCOUNT),
+      statusChangeEvent(machine, record),
+      {
+        what: `the status change "${record.name} ${record.status}"`,
+        ...(link ? { link } : {}),
+        executionName: record.name,
+      },
+    );
   }
 
   /** Every function, bound to this execution (the caller of its AWS calls, its live state). */

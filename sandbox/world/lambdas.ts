@@ -95,6 +95,8 @@ export class Lambdas {
   private invocations = 0;
   /** Every invoke request that reached Lambda, as its `AWS/Lambda` metrics count it (lambda-metrics.ts). */
   readonly records: InvocationRecord[] = [];
+  /** How each failed invocation ended, by the error it threw (see {@link endOf}). */
+  private readonly ends = new WeakMap<object, InvocationEnd>();
   /** The Lambda faults of the world (set once the fault injector exists). */
   faults:
     | { lambdaFault(functionId: string, state: string | undefined): LambdaFaultHit | undefined }
@@ -142,7 +144,12 @@ export class Lambdas {
     const denied = this.world.iam.invokeDenial(arn, meta);
     if (denied) throw denied;
     const label = `${entry.id}${meta.state ? ` (${meta.state})` : ''}${meta.executionName ? ` in ${meta.executionName}` : ''}`;
-    const hit = meta.via === 'sfn' ? this.faults?.lambdaFault(entry.id, meta.state) : undefined;
+    // A fault naming a state hits that Task's invocations; one without a state hits the function
+    // whoever invokes it (a Task, or an EventBridge rule's asynchronous invocation).
+    const hit =
+      meta.via === 'sfn' || meta.via === 'eventbridge'
+        ? this.faults?.lambdaFault(entry.id, meta.state)
+        : undefined;
     const run = async () => {
       if (hit) return this.failInvocation(entry.id, hit, meta);
       if (entry.id === 'ping-canary')
@@ -166,9 +173,10 @@ export class Lambdas {
         callerContext.run(caller, () => captureFunctionOutput(entry.id, invocationId, run)),
       );
     } catch (error) {
-      record(
-        hit?.kind === 'throttled' ? 'throttled' : hit?.kind === 'error' ? 'service-error' : 'function-error',
-      );
+      const end: InvocationEnd =
+        hit?.kind === 'throttled' ? 'throttled' : hit?.kind === 'error' ? 'service-error' : 'function-error';
+      record(end);
+      if (typeof error === 'object' && error !== null) this.ends.set(error, end);
       throw error;
     }
     record('success');
@@ -208,6 +216,15 @@ export class Lambdas {
       | { TimeoutSeconds?: number }
       | undefined;
     return state?.TimeoutSeconds;
+  }
+
+  /**
+   * How the invocation that threw `error` ended: a function error (the code threw, or timed out),
+   * or Lambda's own throttle or service error before the code ran; undefined for an error that is
+   * not an invocation's (an IAM denial of the invoke).
+   */
+  endOf(error: unknown): InvocationEnd | undefined {
+    return typeof error === 'object' && error !== null ? this.ends.get(error) : undefined;
   }
 
   /** Labels the SNS messages a notify invocation published with the report's outcome. */

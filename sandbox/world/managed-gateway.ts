@@ -45,7 +45,7 @@ import { type LinkConfig, MANAGED_GATEWAY_HOOK_NAME, managedGatewayOf } from '#s
 import { bootAws } from '../../gateway/boot/aws.ts';
 import { type BootHost, type BootResult, bootGateway } from '../../gateway/boot/boot.ts';
 import { BootSettingsSchema } from '../../gateway/boot/settings.ts';
-import { localLambdaContext } from '../local-sfn.ts';
+import type { RuleDelivery } from './async-delivery.ts';
 import { awsError } from './aws-errors.ts';
 import { type CallerContext, callerContext } from './calls.ts';
 import type { WorldContext } from './context.ts';
@@ -192,6 +192,7 @@ export class ManagedGatewayModel {
   constructor(
     private readonly world: WorldContext,
     private readonly lambdas: Lambdas,
+    private readonly delivery: RuleDelivery,
   ) {}
 
   /** The links whose gateway the stack builds. */
@@ -325,7 +326,6 @@ export class ManagedGatewayModel {
     instanceId: string,
     hook: { name: string; token: string },
   ): void {
-    const { clock, timing } = this.world;
     const group = this.world.asg.group(link.gateway.autoScalingGroupName);
     const event = {
       version: '0',
@@ -347,33 +347,7 @@ export class ManagedGatewayModel {
       },
     };
     const arn = localFunctionArn('gateway-config', HOME_REGION, ACCOUNT);
-    this.world.emit(
-      'trigger',
-      `EventBridge rule delivers the launch of ${instanceId} to gateway-config`,
-      link.name,
-    );
-    clock
-      .spawn(`EventBridge delivery of ${instanceId}'s launch to gateway-config`, async (activity) => {
-        const delays = timing.asyncRetrySeconds;
-        for (let attempt = 0; attempt <= delays.length; attempt++) {
-          try {
-            await this.lambdas.invoke(arn, structuredClone(event), localLambdaContext(arn), {
-              via: 'eventbridge',
-            });
-            return;
-          } catch (error) {
-            this.world.emit(
-              'trigger',
-              `gateway-config failed: ${(error as Error).name}: ${(error as Error).message}`,
-              link.name,
-            );
-            const delay = delays[attempt];
-            if (delay === undefined) return;
-            await activity.sleep(delay);
-          }
-        }
-      })
-      .catch((error) => this.world.fail(error));
+    this.delivery.deliver(arn, event, { what: `the launch of ${instanceId}`, link: link.name });
   }
 
   /** The launch template's user data: packages, then the boot program (or ABANDON when packages fail). */

@@ -32,7 +32,12 @@ export interface WorldTiming {
   readonly asg: AsgTiming;
   /** DynamoDB deletes an expired item this long after its TTL (AWS: "within a few days"). */
   readonly ttlDeletionLagSeconds: number;
-  /** Lambda's asynchronous retries of an EventBridge delivery that failed. */
+  /**
+   * The waits before Lambda's retries of an asynchronous invocation that failed with a function
+   * error: one minute, then two ("with a one-minute wait between the first two attempts, and two
+   * minutes between the second and third": https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+   * How many are taken is the function's MaximumRetryAttempts (async-delivery.ts).
+   */
   readonly asyncRetrySeconds: readonly number[];
   /** Real milliseconds a slow path keeps a SYN unanswered (its retransmission is answered). */
   readonly slowHandshakeReopenMs: number;

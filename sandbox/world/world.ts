@@ -23,7 +23,13 @@
  * the link model, the schedules, the alarm actions, the functions (lambdas.ts), the executions
  * (executions.ts), the faults (fault-injection.ts) and the AWS calls (dispatch.ts).
  */
-import { type MathAlarmSpec, monitorExecutionAlarmSpecs, monitorSilentSpec } from '#infra/alarm-specs.ts';
+import {
+  deploymentAlarmName,
+  type MathAlarmSpec,
+  monitorExecutionAlarmSpecs,
+  monitorSilentSpec,
+  remediationEndUndeliveredSpec,
+} from '#infra/alarm-specs.ts';
 import { type Config, parseConfig } from '#shared/config.ts';
 import { installSimulatedDate, SimClock, type TimerHandle } from '../clock.ts';
 import {
@@ -35,6 +41,7 @@ import {
 } from '../iam/world-iam.ts';
 import type { TunnelStateSource } from '../ike/tunnel-source.ts';
 import { AlarmActions } from './alarm-actions.ts';
+import { RuleDelivery } from './async-delivery.ts';
 import { AutoScalingModel } from './autoscaling.ts';
 import { WorldError } from './aws-errors.ts';
 import { CallLog } from './calls.ts';
@@ -67,6 +74,7 @@ import {
 } from './settings.ts';
 import { type ExecutionRecord, type MachineId, SfnModel } from './sfn.ts';
 import { SnsModel } from './sns.ts';
+import { SqsModel } from './sqs.ts';
 import { SsmModel } from './ssm.ts';
 import { statesMetricSamples } from './states-metrics.ts';
 
@@ -123,6 +131,8 @@ export class World {
   readonly cloudwatch: CloudWatchModel;
   readonly dynamodb: DynamoDbModel;
   readonly sns: SnsModel;
+  /** The stack's SQS queues: what EventBridge and Lambda could not deliver. */
+  readonly sqs: SqsModel;
   readonly sfn: SfnModel;
   readonly ssm: SsmModel;
   /** IAM in the loop (sandbox/iam): the deployed policies of every caller. */
@@ -183,6 +193,7 @@ export class World {
     this.cloudwatch = new CloudWatchModel(HOME_REGION, ACCOUNT, now);
     this.dynamodb = new DynamoDbModel(now, this.timing.ttlDeletionLagSeconds);
     this.sns = new SnsModel(now);
+    this.sqs = new SqsModel(now);
     this.sfn = new SfnModel((machine, name, input, startedBy) =>
       this.executions.launch(machine, name, input, startedBy),
     );
@@ -199,6 +210,7 @@ export class World {
       cloudwatch: this.cloudwatch,
       dynamodb: this.dynamodb,
       sns: this.sns,
+      sqs: this.sqs,
       sfn: this.sfn,
       ssm: this.ssm,
       parameters: new ParameterStore(now),
@@ -213,13 +225,14 @@ export class World {
     this.links = new LinkModel(this.context, hosts);
     this.functionLogs = new FunctionLogs(this.cloudwatch, () => this.clock.now());
     this.lambdas = new Lambdas(this.context, this.links);
-    this.managedGateways = new ManagedGatewayModel(this.context, this.lambdas);
+    const delivery = new RuleDelivery(this.context, this.lambdas);
+    this.managedGateways = new ManagedGatewayModel(this.context, this.lambdas, delivery);
     this.context.managedGateways = this.managedGateways;
     this.ec2.vpnConfiguration = (connection) => this.managedGateways.configurationOf(connection);
     this.asg.launchListener = (launch) => this.managedGateways.onLaunch(launch);
-    this.executions = new Executions(this.context, this.lambdas);
+    this.executions = new Executions(this.context, this.lambdas, delivery);
     this.monitor = new MonitorSchedule(this.context, this.executions);
-    this.alarmActions = new AlarmActions(this.context, this.links, this.lambdas);
+    this.alarmActions = new AlarmActions(this.context, this.links, delivery);
     this.injector = new FaultInjector(this.context, this.links, this.monitor, this.alarmActions);
     this.lambdas.faults = this.injector;
     this.alarmActions.snsFaults = (input) => this.injector.check('sns', 'Publish', HOME_REGION, input);
@@ -251,6 +264,7 @@ export class World {
         world.seedStackAlarms();
         // Bind the template to the seeded world now, so a template or revocation it cannot bind fails here.
         if (world.iam.enabled) world.iam.deployment();
+        world.seedQueues();
         await world.install();
       } catch (error) {
         await world.dispose();
@@ -292,6 +306,31 @@ export class World {
         { StateMachineArn: monitorArn },
         t + this.timing.tickOffsetSeconds * 1000,
         1,
+      );
+    }
+  }
+
+  /**
+   * The template's SQS queues (IAM on: without the template the world knows none, and the rules'
+   * failed deliveries are dropped as with no DLQ or destination), their `AWS/SQS` metrics, and the
+   * Remediation watch's RemediationEndUndelivered alarm on the queue the deployed alarm names (a
+   * template without that alarm deploys none, and the world evaluates none).
+   */
+  private seedQueues(): void {
+    if (!this.iam.enabled) return;
+    const deployment = this.iam.deployment();
+    for (const queue of deployment.queues) this.sqs.addQueue(queue.arn, queue.name, queue.retentionSeconds);
+    this.cloudwatch.derive('AWS/SQS', (metricName, dimensions) =>
+      this.sqs.metricSamples(metricName, dimensions),
+    );
+    const deployed = deployment.alarmDimensions.get(
+      deploymentAlarmName(this.config.namespace, 'RemediationEndUndelivered'),
+    );
+    if (deployed?.QueueName) {
+      this.cloudwatch.addStackAlarms(
+        [remediationEndUndeliveredSpec(this.config, deployed.QueueName)],
+        'OK',
+        this.start,
       );
     }
   }

@@ -237,7 +237,7 @@ describe('remediation-guard', () => {
 });
 
 describe('notify', () => {
-  it("may only publish to the alarm topic (using its key), keep the lock table's incident items and read the Remediation machine's execution histories", () => {
+  it("may only publish to the alarm topic (using its key), keep the lock table's incident items, read the Remediation machine's execution histories and record an undelivered end in the watch's queue", () => {
     const role = stack.remediation.notify.role;
     expect(actionSet(role)).toEqual([
       'dynamodb:DeleteItem',
@@ -247,8 +247,12 @@ describe('notify', () => {
       'kms:Decrypt',
       'kms:GenerateDataKey',
       'sns:Publish',
+      'sqs:SendMessage',
       'states:GetExecutionHistory',
     ]);
+    expect(statementFor(role, 'sqs:SendMessage').Resource).toEqual(
+      arnOf(stack.remediationWatch.undeliveredQueue),
+    );
     expect(statementFor(role, 'dynamodb:DeleteItem').Resource).toEqual(arnOf(stack.remediation.lockTable));
     expect(JSON.stringify(statementFor(role, 'states:GetExecutionHistory').Resource)).toContain(
       ':execution:',

@@ -99,10 +99,10 @@ describe('alarms', () => {
     });
   });
 
-  it('give every link Outage, LatencyHigh and RemediationFailed, and the deployment one MonitorSilent', () => {
+  it('give every link Outage and LatencyHigh, and the deployment one MonitorSilent', () => {
     template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
-    // 3 links × 3 alarms + MonitorSilent + 2 Monitor and 2 Remediation (timed out, aborted) execution alarms.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 3 + 1 + 2 + 2);
+    // 3 links × 2 alarms + MonitorSilent + 2 Monitor execution alarms + RemediationEndUndelivered.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 2 + 1 + 2 + 1);
   });
 
   it("the alarm rule listens to every link's Outage alarm", () => {

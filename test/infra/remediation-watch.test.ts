@@ -1,6 +1,7 @@
 /**
  * The remediation watch: the execution-status rule on the Remediation machine's own FAILED,
- * TIMED_OUT and ABORTED, targeting notify; its timed-out and aborted alarms; SMS subscriptions that
+ * TIMED_OUT and ABORTED, targeting notify; the one queue of the ends whose page was not delivered
+ * (the rule's DLQ and notify's on-failure destination) and its alarm; SMS subscriptions that
  * receive only pager messages.
  */
 
@@ -8,9 +9,20 @@ import { readFileSync } from 'node:fs';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { remediationEndUndeliveredSpec } from '#infra/alarm-specs.ts';
 import type { VpnGuardStack } from '#infra/vpn-guard-stack.ts';
 import { PAGER_FILTER_POLICY } from '#shared/audience.ts';
-import { arnOf, logicalId, MULTI_LINK_CONFIG, synthesize, writeTempConfig } from './support.ts';
+import { parseConfig } from '#shared/config.ts';
+import {
+  actionsOf,
+  arnOf,
+  logicalId,
+  MULTI_LINK_CONFIG,
+  resourcesOf,
+  statementsOfRole,
+  synthesize,
+  writeTempConfig,
+} from './support.ts';
 
 let stack: VpnGuardStack;
 let template: Template;
@@ -62,23 +74,101 @@ describe('the execution-status rule', () => {
   });
 });
 
-describe('the Remediation execution alarms', () => {
-  it.each([
-    ['ExecutionsTimedOut', 'AcmeVpn-RemediationExecutionsTimedOut'],
-    ['ExecutionsAborted', 'AcmeVpn-RemediationExecutionsAborted'],
-  ])('%s alarms on the first one in 5 minutes and notifies the topic', (metricName, alarmName) => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: alarmName,
-      Namespace: 'AWS/States',
-      MetricName: metricName,
-      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack.remediation.stateMachine) } }],
-      Statistic: 'Sum',
-      Period: 300,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: logicalId(stack.alarmTopic.topic) }],
+describe('the ends whose page was not delivered', () => {
+  const queueArn = () => arnOf(stack.remediationWatch.undeliveredQueue);
+
+  it("one queue is the status rule target's dead-letter queue and notify's asynchronous on-failure destination", () => {
+    // Assess
+    const [rule] = Object.values(
+      template.findResources('AWS::Events::Rule', {
+        Properties: { EventPattern: { source: ['aws.states'] } },
+      }),
+    );
+    expect(rule?.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: queueArn() });
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(stack.remediation.notify.function) },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: queueArn() } },
     });
+  });
+
+  it('notify may send to that queue (sqs:SendMessage only, on it only), and EventBridge only for the status rule', () => {
+    // Assess
+    const sends = statementsOfRole(template, logicalId(stack.remediation.notify.role)).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('sqs:')),
+    );
+    expect(sends).toEqual([
+      { Sid: 'RecordUndeliveredEnd', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn() },
+    ]);
+    expect(resourcesOf(defined(sends[0]))).toEqual([queueArn()]);
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: logicalId(stack.remediationWatch.undeliveredQueue) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Condition: { ArnEquals: { 'aws:SourceArn': arnOf(stack.remediationWatch.statusRule) } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("the status rule is notify's only asynchronous invoker, so every message in the queue is a Remediation end", () => {
+    // Assess
+    const permissions = Object.values(
+      template.findResources('AWS::Lambda::Permission', {
+        Properties: { FunctionName: arnOf(stack.remediation.notify.function) },
+      }),
+    );
+    expect(permissions.map((p) => [p.Properties.Principal, p.Properties.SourceArn])).toEqual([
+      ['events.amazonaws.com', arnOf(stack.remediationWatch.statusRule)],
+    ]);
+  });
+
+  it('RemediationEndUndelivered is exactly its spec: the queue holds a message, Maximum ≥ 1 in a minute, to the topic', () => {
+    // Prepare
+    const spec = remediationEndUndeliveredSpec(
+      parseConfig(JSON.parse(readFileSync(MULTI_LINK_CONFIG, 'utf8')), 'test'),
+      'queue',
+    );
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'AcmeVpn-RemediationEndUndelivered',
+      AlarmDescription: spec.description,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(stack.remediationWatch.undeliveredQueue), 'QueueName'] },
+        },
+      ],
+      Statistic: spec.statistic,
+      Period: spec.periodSeconds,
+      EvaluationPeriods: spec.evaluationPeriods,
+      DatapointsToAlarm: spec.datapointsToAlarm,
+      Threshold: spec.threshold,
+      ComparisonOperator: spec.comparison,
+      TreatMissingData: spec.treatMissingData,
+      AlarmActions: [{ Ref: logicalId(stack.alarmTopic.topic) }],
+      OKActions: [{ Ref: logicalId(stack.alarmTopic.topic) }],
+    });
+  });
+
+  it("no alarm on the Remediation machine's own AWS/States metrics: the status rule pages every such end once", () => {
+    // Assess
+    const onRemediation = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (alarm) =>
+        alarm.Properties.Namespace === 'AWS/States' &&
+        JSON.stringify(alarm.Properties.Dimensions).includes(logicalId(stack.remediation.stateMachine)),
+    );
+    expect(onRemediation).toEqual([]);
   });
 });
 
@@ -98,3 +188,8 @@ describe('the SMS subscriptions', () => {
     expect(email[0]?.Properties.FilterPolicy).toBeUndefined();
   });
 });
+
+function defined<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('expected a value');
+  return value;
+}

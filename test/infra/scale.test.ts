@@ -134,7 +134,7 @@ describe('a deployment too big for its stacks', () => {
   });
 
   it('keeps failing with a larger value when the link stacks are still too full', () => {
-    const path = writeTempConfig(scaleConfigJson({ links: 200, vpcs: 20, linkStacks: 1 }));
+    const path = writeTempConfig(scaleConfigJson({ links: 300, vpcs: 20, linkStacks: 1 }));
     expect(() => buildVpnGuardApp(newApp(path), REPO_ROOT)).toThrow(
       /stack VpnGuard-Links1 would hold \d{3,4} resources.*set deployment\.linkStacks to [2-9] or more \(it is 1;/,
     );

@@ -219,16 +219,26 @@ describe("the services' own deliveries", () => {
     );
   });
 
-  it("refuses the alarm rule's delivery without the function's resource-based permission; the Monitor still starts the run", async () => {
+  it("refuses the alarm rule's delivery without the function's resource-based permission (the event goes to the rule's DLQ at once); the Monitor still starts the run", async () => {
     // Act
     const { result, world: w } = await runWith('gateway-instance-dies', (x) => {
       x.iam.deployment().lambdaPermissions.length = 0;
     });
 
     // Assess
+    const startRemediation = localFunctionArn('start-remediation', HOME_REGION, ACCOUNT);
+    const target = w.iam
+      .deployment()
+      .rules.flatMap((rule) => rule.targetDetails)
+      .find((t) => t.arn === startRemediation);
+    const dlq = target?.deadLetterArn ?? 'no DLQ';
     expect(
-      w.events.some((e) => e.message === 'start-remediation failed on the event: AccessDeniedException'),
+      w.events.some((e) => e.message.startsWith('EventBridge could not invoke start-remediation:')),
     ).toBe(true);
+    expect(
+      w.sqs.messages(dlq).map((m) => [m.sender, m.attributes.ERROR_CODE, m.attributes.TARGET_ARN]),
+    ).toEqual([['events.amazonaws.com', 'NO_PERMISSIONS', startRemediation]]);
+    expect(w.calls.filter({ command: 'StartExecution', failed: false }).length).toBeGreaterThanOrEqual(1);
     expect(result.remediations.map((r) => r.name)).toHaveLength(1);
     expect(result.remediations[0]?.outcome).toBe('recovered');
   });

@@ -238,11 +238,7 @@ describe('sandbox world: CloudWatch, SNS and Step Functions', () => {
     await quietWorld();
     const cw = new CloudWatchClient({ region: HOME_REGION });
     const plain = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'VpnGuard-home-to-west-' }));
-    expect(plain.MetricAlarms?.map((a) => a.AlarmName?.split('-').at(-1))).toEqual([
-      'LatencyHigh',
-      'RemediationFailed',
-      'Outage',
-    ]);
+    expect(plain.MetricAlarms?.map((a) => a.AlarmName?.split('-').at(-1))).toEqual(['LatencyHigh', 'Outage']);
     const outage = plain.MetricAlarms?.find((a) => a.AlarmName === 'VpnGuard-home-to-west-Outage');
     expect(outage?.MetricName).toBeUndefined();
     expect(outage?.Metrics?.map((m) => [m.Id, m.ReturnData, m.MetricStat?.Metric?.MetricName])).toEqual([
