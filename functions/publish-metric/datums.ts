@@ -194,7 +194,7 @@ export interface RemediationOutcomeInput {
 
 /**
  * The datums of one finished remediation: RemediationStarted 1, Succeeded and Failed as 1/0 twins
- * (so Sum counts them and the RemediationFailed alarm sees a 0 on success), and TimeToRecover only
+ * (so Sum counts them and Average is the failure rate; a dashboard graphs them), and TimeToRecover only
  * when it recovered.
  */
 export function remediationDatums(input: RemediationOutcomeInput, now: Date): Datum[] {
