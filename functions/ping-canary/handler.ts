@@ -23,9 +23,17 @@ export function createCanaryHandler(env: NodeJS.ProcessEnv = process.env) {
     const links = selectLinks(config.links, vpcId, input.links);
     // The collection's own success and latency are this invocation's AWS/Lambda Errors and Duration
     // (CANARY_COLLECTION_METRICS): a run that judged none of its links throws.
-    const result = await runCanary({ vpcId, links, probe: probeTcp, signal, startedAt: new Date() });
-    // Per-target detail belongs in the logs, not in metrics (each metric costs money).
-    for (const report of result.links) {
+    const { result, details, failures } = await runCanary({
+      vpcId,
+      links,
+      probe: probeTcp,
+      signal,
+      startedAt: new Date(),
+    });
+    // Per-target and per-attempt detail belongs in the log, not in metrics (each metric costs
+    // money) nor in the state machine's state (256 KiB for every link of the tick): the result
+    // carries each link's figures only.
+    for (const report of details) {
       logger.info('canary', { report });
       const unresolved = report.targets.filter((target) => target.status === 'unresolved');
       // The path was judged without them, but a name that does not resolve is a config to fix.
@@ -36,7 +44,7 @@ export function createCanaryHandler(env: NodeJS.ProcessEnv = process.env) {
         });
       }
     }
-    for (const failure of result.failures ?? []) logger.warn('canary inconclusive', { failure });
+    for (const failure of failures) logger.warn('canary inconclusive', { failure });
     return result;
   });
 }

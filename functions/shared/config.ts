@@ -5,6 +5,12 @@
  * their environment), so what synth accepted is exactly what the functions read.
  */
 import * as z from 'zod';
+import {
+  monitorStateBound,
+  STATE_PAYLOAD_BUDGET_BYTES,
+  STATE_PAYLOAD_LIMIT,
+  STATE_PAYLOAD_MARGIN,
+} from './state-size.ts';
 import { describeIssues } from './zod-issues.ts';
 
 /** AWS Regions a link's VPN may live in (commercial, GovCloud and China partitions). */
@@ -603,11 +609,25 @@ export const LAMBDA_VPC_SUBNETS_MAX = 16;
 
 /**
  * Limits a deployment can only meet through its config: checked here so synth names the field, the
- * value, the limit and the fix. Limits of the synthesized templates (resources, sizes) are checked
+ * value, the limit and the fix. The Monitor's state size is one (functions/shared/state-size.ts:
+ * its bound follows from the links, their names, Regions and canary VPCs alone). Limits of the synthesized templates (resources, sizes) are checked
  * by the CDK app (infra/deployment-limits.ts).
  */
 function deploymentLimitIssues(links: readonly LinkConfig[]): SharedResourceIssue[] {
   const issues: SharedResourceIssue[] = [];
+  const state = monitorStateBound(links);
+  if (state.largestBytes > STATE_PAYLOAD_BUDGET_BYTES) {
+    const perLink = Math.ceil(state.largestBytes / Math.max(1, links.length));
+    const fits = Math.floor(STATE_PAYLOAD_BUDGET_BYTES / perLink);
+    issues.push({
+      path: ['links'],
+      input: `${links.length} links`,
+      message:
+        `make the Monitor's largest state up to ${state.largestBytes} bytes (${links.length} links over ${state.canaryBytesByVpc.size} canary VPC(s), about ${perLink} bytes a link when every link fails at once): ` +
+        `Step Functions allows ${STATE_PAYLOAD_LIMIT.max} bytes (${STATE_PAYLOAD_LIMIT.what}, ${STATE_PAYLOAD_LIMIT.source}) and VPN Guard keeps ${Math.round((1 - STATE_PAYLOAD_MARGIN) * 100)} % of it as headroom (${STATE_PAYLOAD_BUDGET_BYTES} bytes), or every tick could fail with States.DataLimitExceeded; ` +
+        `split the links over two or more deployments (each its own namespace and stackName, about ${fits} links each), or shorten the link names`,
+    });
+  }
   const subnetsByVpc = new Map<string, Set<string>>();
   links.forEach((link, index) => {
     const subnets = subnetsByVpc.get(link.canary.vpcId) ?? new Set<string>();

@@ -9,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { InvalidInputError } from './errors.ts';
 import { logger, SERVICE_NAME } from './powertools.ts';
+import { boundError } from './state-size.ts';
 import { tracingMiddlewares } from './tracing.ts';
 
 /** Keys every payload from our state machines may carry for log correlation. */
@@ -28,13 +29,21 @@ export function taskHandler<S extends z.ZodType, R>(
     .handler(async (event, context, { signal }) => {
       const correlation = (event ?? {}) as Correlation;
       logger.appendKeys({ executionId: correlation.executionId, link: correlation.link });
-      const parsed = schema.safeParse(event);
-      if (!parsed.success) {
-        const detail = parsed.error.issues
-          .map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`)
-          .join('; ');
-        throw new InvalidInputError(`invalid input: ${detail}`);
+      try {
+        const parsed = schema.safeParse(event);
+        if (!parsed.success) {
+          const detail = parsed.error.issues
+            .map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`)
+            .join('; ');
+          throw new InvalidInputError(`invalid input: ${detail}`);
+        }
+        return await run(parsed.data, { signal, context });
+      } catch (error) {
+        // The state machine's Catch copies Lambda's error response (name, message, stack) into its
+        // state as the Cause: what leaves here is capped (functions/shared/state-size.ts), the
+        // whole error is logged first.
+        logger.error('task failed', error as Error);
+        throw boundError(error);
       }
-      return run(parsed.data, { signal, context });
     });
 }
