@@ -162,8 +162,8 @@ export const CAUSE_MAX_BYTES = jsonBytes(
 const WIDEST_ERROR = widestText(ERROR_NAME_MAX_CHARS);
 /** `{ name, message }` of a failed read as check-tunnel returns it, at its widest. */
 const WIDEST_REGION_ERROR = { name: WIDEST_ERROR, message: widestText(ERROR_MESSAGE_MAX_CHARS) };
-/** The same for one link of a failed Region (its message cut shorter: one per link). */
-const WIDEST_LINK_ERROR = { name: WIDEST_ERROR, message: widest(FAILURE_MESSAGE_MAX_CHARS) };
+/** The same for one link of a failed Region (one copy per link: plain ASCII, the message shorter). */
+const WIDEST_LINK_ERROR = { name: widest(ERROR_NAME_MAX_CHARS), message: widest(FAILURE_MESSAGE_MAX_CHARS) };
 /** What a Cause string adds to a state once JSON-escaped (its bytes, quotes included). */
 const widestCause = (): string => 'x'.repeat(CAUSE_MAX_BYTES - 2);
 
