@@ -617,15 +617,22 @@ function deploymentLimitIssues(links: readonly LinkConfig[]): SharedResourceIssu
   const issues: SharedResourceIssue[] = [];
   const state = monitorStateBound(links);
   if (state.largestBytes > STATE_PAYLOAD_BUDGET_BYTES) {
-    const perLink = Math.ceil(state.largestBytes / Math.max(1, links.length));
-    const fits = Math.floor(STATE_PAYLOAD_BUDGET_BYTES / perLink);
+    // The bound grows with every link: name the first link that tips it over (binary search).
+    let fits = 0;
+    let over = links.length;
+    while (over - fits > 1) {
+      const middle = Math.floor((fits + over) / 2);
+      if (monitorStateBound(links.slice(0, middle)).largestBytes <= STATE_PAYLOAD_BUDGET_BYTES) fits = middle;
+      else over = middle;
+    }
+    const tipping = links[over - 1] as LinkConfig;
     issues.push({
-      path: ['links'],
-      input: `${links.length} links`,
+      path: ['links', over - 1, 'name'],
+      input: tipping.name,
       message:
-        `make the Monitor's largest state up to ${state.largestBytes} bytes (${links.length} links over ${state.canaryBytesByVpc.size} canary VPC(s), about ${perLink} bytes a link when every link fails at once): ` +
-        `Step Functions allows ${STATE_PAYLOAD_LIMIT.max} bytes (${STATE_PAYLOAD_LIMIT.what}, ${STATE_PAYLOAD_LIMIT.source}) and VPN Guard keeps ${Math.round((1 - STATE_PAYLOAD_MARGIN) * 100)} % of it as headroom (${STATE_PAYLOAD_BUDGET_BYTES} bytes), or every tick could fail with States.DataLimitExceeded; ` +
-        `split the links over two or more deployments (each its own namespace and stackName, about ${fits} links each), or shorten the link names`,
+        `is link ${over} of ${links.length}, past what one Monitor can carry: the ${links.length} links over ${state.canaryBytesByVpc.size} canary VPC(s) make its largest state up to ${state.largestBytes} bytes (every link failing at once, every error at its cap; the first ${fits} make ${monitorStateBound(links.slice(0, fits)).largestBytes}). ` +
+        `Step Functions allows ${STATE_PAYLOAD_LIMIT.max} bytes (${STATE_PAYLOAD_LIMIT.what}, ${STATE_PAYLOAD_LIMIT.source}) and VPN Guard keeps ${Math.round((1 - STATE_PAYLOAD_MARGIN) * 100)} % of it as headroom (${STATE_PAYLOAD_BUDGET_BYTES} bytes), or a tick could fail with States.DataLimitExceeded: ` +
+        `split the links over two or more deployments of at most ${fits} links (each its own namespace and stackName), or probe from fewer canary VPCs, or shorten the link names`,
     });
   }
   const subnetsByVpc = new Map<string, Set<string>>();

@@ -10,7 +10,7 @@
  * real functions on such inputs and holds their JSON to these figures, so a field added to an output
  * without updating this file fails that test. Error texts that travel in the state are capped by the
  * product ({@link capMessage}, {@link boundError}); those AWS writes itself (Lambda's timeouts and
- * service errors, Step Functions' States.*) are short fixed texts, counted at {@link CAUSE_MAX_BYTES}.
+ * service errors, Step Functions' States.*) are short fixed texts, within {@link causeMaxBytes}.
  *
  * Pure: the schema (functions/shared/config.ts) and the tests use it.
  */
@@ -32,8 +32,30 @@ export const STATE_PAYLOAD_MARGIN = 0.9;
 /** The most a config's bound may reach: {@link STATE_PAYLOAD_MARGIN} of the limit. */
 export const STATE_PAYLOAD_BUDGET_BYTES = Math.floor(STATE_PAYLOAD_LIMIT.max * STATE_PAYLOAD_MARGIN);
 
-/** A thrown error's message (a caught Cause in the state) is cut to this many characters. */
+/**
+ * A Region's read error (check-tunnel's `regions[]`, one per Region) is cut to this many characters.
+ */
 export const ERROR_MESSAGE_MAX_CHARS = 400;
+
+/** How a task function's thrown errors are cut before Lambda reports them (see {@link boundError}). */
+export interface ErrorBound {
+  /** The message's most characters. */
+  readonly maxChars: number;
+  /** Printable ASCII without quotes ({@link capMessage}) rather than the error's own text ({@link capText}). */
+  readonly plain: boolean;
+}
+
+/**
+ * ping-canary's thrown errors: one Cause per canary VPC can sit in the Monitor's state at once (the
+ * Map's output), so they are short and plain.
+ */
+export const CANARY_ERROR_BOUND: ErrorBound = { maxChars: 400, plain: true };
+
+/**
+ * check-tunnel's and start-remediation's: one Cause each at most (the tunnel branch's, the remediation
+ * trigger's), so they keep their own words (quotes included) and more of them.
+ */
+export const MONITOR_ERROR_BOUND: ErrorBound = { maxChars: 2000, plain: false };
 
 /**
  * A per-link failure's message in a function's result (a canary link it could not judge, a link
@@ -86,16 +108,17 @@ export function capMessage(text: string, max = FAILURE_MESSAGE_MAX_CHARS): strin
 /**
  * The error as it may leave a task handler. Lambda's response for a failed invocation carries
  * `errorType` (the name), `errorMessage` and `trace` (the stack's lines), and Step Functions makes
- * that response the `Cause` a Catch copies into the state: the name and message are capped
- * ({@link capText}) and the stack is the name alone (the message is not repeated, the frames are
- * in the log: the caller logs the whole error first). The same error (class, name) is returned
- * when it can be changed in place.
+ * that response the `Cause` a Catch copies into the state: the name (plain, ours are class names)
+ * and the message are capped as `bound` says, and the stack is the name alone (the message is not
+ * repeated, the frames are in the log: the caller logs the whole error first). The same error
+ * (class, name) is returned when it can be changed in place.
  * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-exceptions.html
  */
-export function boundError(error: unknown): unknown {
+export function boundError(error: unknown, bound: ErrorBound): unknown {
   if (!(error instanceof Error)) return error;
-  const name = capText(String(error.name), ERROR_NAME_MAX_CHARS);
-  const message = capText(String(error.message), ERROR_MESSAGE_MAX_CHARS);
+  const name = capMessage(String(error.name), ERROR_NAME_MAX_CHARS);
+  const text = String(error.message);
+  const message = bound.plain ? capMessage(text, bound.maxChars) : capText(text, bound.maxChars);
   try {
     if (error.name !== name) error.name = name;
     if (error.message !== message) error.message = message;
@@ -147,25 +170,31 @@ export const WIDEST_ISO = '2026-12-01T18:10:23.456Z';
 
 /**
  * A Cause a Catch copies into the state, at its widest: Lambda's response for an error a handler
- * threw after {@link boundError} (`{"errorType","errorMessage","trace"}`, every text at its cap),
- * as the JSON string the state holds.
+ * threw after {@link boundError} (`{"errorType","errorMessage","trace"}`, every text at its cap), as
+ * the JSON string the state holds, in bytes.
  */
-export const CAUSE_MAX_BYTES = jsonBytes(
-  JSON.stringify({
-    errorType: widestCauseText(ERROR_NAME_MAX_CHARS),
-    errorMessage: widestCauseText(ERROR_MESSAGE_MAX_CHARS),
-    trace: [widestCauseText(ERROR_NAME_MAX_CHARS)],
-  }),
-);
+export function causeMaxBytes(bound: ErrorBound): number {
+  const message = bound.plain ? widest(bound.maxChars) : widestCauseText(bound.maxChars);
+  return jsonBytes(
+    JSON.stringify({
+      errorType: widest(ERROR_NAME_MAX_CHARS),
+      errorMessage: message,
+      trace: [widest(ERROR_NAME_MAX_CHARS)],
+    }),
+  );
+}
 
 /** A caught error's name at its widest (ours are capped; Step Functions' and Lambda's are short). */
-const WIDEST_ERROR = widestText(ERROR_NAME_MAX_CHARS);
+const WIDEST_ERROR = widest(ERROR_NAME_MAX_CHARS);
 /** `{ name, message }` of a failed read as check-tunnel returns it, at its widest. */
-const WIDEST_REGION_ERROR = { name: WIDEST_ERROR, message: widestText(ERROR_MESSAGE_MAX_CHARS) };
+const WIDEST_REGION_ERROR = {
+  name: widestText(ERROR_NAME_MAX_CHARS),
+  message: widestText(ERROR_MESSAGE_MAX_CHARS),
+};
 /** The same for one link of a failed Region (one copy per link: plain ASCII, the message shorter). */
 const WIDEST_LINK_ERROR = { name: widest(ERROR_NAME_MAX_CHARS), message: widest(FAILURE_MESSAGE_MAX_CHARS) };
-/** What a Cause string adds to a state once JSON-escaped (its bytes, quotes included). */
-const widestCause = (): string => 'x'.repeat(CAUSE_MAX_BYTES - 2);
+/** A Cause string as wide as `bound` allows (its JSON in the state is causeMaxBytes(bound) bytes). */
+const widestCause = (bound: ErrorBound): string => 'x'.repeat(causeMaxBytes(bound) - 2);
 
 /** The widest Lambda function ARN (function names are at most 64 characters). */
 export const WIDEST_FUNCTION_ARN = `arn:aws-us-gov:lambda:ap-southeast-5:123456789012:function:${'f'.repeat(64)}`;
@@ -260,7 +289,7 @@ export interface MonitorStateBound {
 }
 
 /** A `$.error` a Catch writes (`{ Error, Cause }`) at its widest. */
-const widestCaught = () => ({ Error: WIDEST_ERROR, Cause: widestCause() });
+const widestCaught = (bound: ErrorBound) => ({ Error: WIDEST_ERROR, Cause: widestCause(bound) });
 
 /**
  * An upper bound of the Monitor's largest state for these links, composed as
@@ -287,7 +316,11 @@ export function monitorStateBound(links: readonly StateSizeLink[]): MonitorState
       ),
     },
   });
-  const tunnelsFailed = jsonBytes({ ok: false, error: WIDEST_ERROR, cause: widestCause() });
+  const tunnelsFailed = jsonBytes({
+    ok: false,
+    error: WIDEST_ERROR,
+    cause: widestCause(MONITOR_ERROR_BOUND),
+  });
   const tunnelsBytes = Math.max(tunnelsOk, tunnelsFailed);
 
   const canaryBytesByVpc = new Map<string, number>();
@@ -306,7 +339,7 @@ export function monitorStateBound(links: readonly StateSizeLink[]): MonitorState
       vpcId,
       links: inVpc.map((link) => link.name),
       error: WIDEST_ERROR,
-      cause: widestCause(),
+      cause: widestCause(CANARY_ERROR_BOUND),
     });
     canaryBytesByVpc.set(vpcId, Math.max(ok, failed));
   }
@@ -329,7 +362,8 @@ export function monitorStateBound(links: readonly StateSizeLink[]): MonitorState
     documents: widestCount(regions.length + links.length),
   };
   const withRemediation = jsonBytes({ ...published, remediation: 0 }) - 1 + remediation;
-  const caught = jsonBytes({ published, remediationError: widestCaught() }) - jsonBytes({ published });
+  const caught =
+    jsonBytes({ published, remediationError: widestCaught(MONITOR_ERROR_BOUND) }) - jsonBytes({ published });
   const publishedBytes = Math.max(withRemediation, jsonBytes(published) + Math.max(0, caught));
   // { tunnels, canaries, published: {..., remediation} } or { ..., published, remediationError }.
   const afterRemediation = telemetryBytes - 1 + jsonBytes({ published: 0 }) - 2 + publishedBytes + 1;
@@ -344,7 +378,8 @@ export function monitorStateBound(links: readonly StateSizeLink[]): MonitorState
     'canaryGroups',
     vpcs.map((vpcId) => jsonBytes(group(vpcId))),
   );
-  const inputStateBytes = input - 1 + jsonBytes({ error: widestCaught() });
+  // CheckTunnels' Catch (the canary Map's items carry one group each, smaller).
+  const inputStateBytes = input - 1 + jsonBytes({ error: widestCaught(MONITOR_ERROR_BOUND) });
 
   return {
     telemetryBytes,

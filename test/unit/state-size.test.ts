@@ -25,13 +25,16 @@ import { CanaryError } from '#shared/errors.ts';
 import { MAX_ATTEMPT, remediationExecutionName } from '#shared/execution-name.ts';
 import {
   boundError,
-  CAUSE_MAX_BYTES,
+  CANARY_ERROR_BOUND,
   capMessage,
   capText,
+  causeMaxBytes,
   ERROR_MESSAGE_MAX_CHARS,
   ERROR_NAME_MAX_CHARS,
+  type ErrorBound,
   FAILURE_MESSAGE_MAX_CHARS,
   jsonBytes,
+  MONITOR_ERROR_BOUND,
   monitorStateBound,
   STATE_PAYLOAD_BUDGET_BYTES,
   STATE_PAYLOAD_LIMIT,
@@ -106,8 +109,8 @@ const widestProbe = scripted((port) => {
 const asCanaryLink = (link: LinkConfig): CanaryLink => link;
 
 /** The Lambda response for a failed invocation (Node.js runtime), as Step Functions' Cause. */
-function lambdaCause(error: unknown): string {
-  const bounded = boundError(error) as Error;
+function lambdaCause(error: unknown, bound: ErrorBound): string {
+  const bounded = boundError(error, bound) as Error;
   return JSON.stringify({
     errorType: bounded.name,
     errorMessage: bounded.message,
@@ -197,20 +200,27 @@ describe('the per-entry figures of the bound are the real outputs at their wides
       elapsedMs: () => 0,
       now: () => new Date(),
     }).catch((error: unknown) => error);
-    // Every Region failed: check-tunnel throws, its Cause is counted at CAUSE_MAX_BYTES.
-    expect(jsonBytes(lambdaCause(ascii))).toBeLessThanOrEqual(CAUSE_MAX_BYTES);
+    // Every Region failed: check-tunnel throws, its Cause within the Monitor functions' bound.
+    expect(jsonBytes(lambdaCause(ascii, MONITOR_ERROR_BOUND))).toBeLessThanOrEqual(
+      causeMaxBytes(MONITOR_ERROR_BOUND),
+    );
   });
 
-  it('a Cause a Catch copies into the state: the error a handler throws, capped by boundError', () => {
-    const widestError = new CanaryError('"'.repeat(ERROR_MESSAGE_MAX_CHARS));
-    Object.defineProperty(widestError, 'name', { value: '"'.repeat(ERROR_NAME_MAX_CHARS) });
-    expect(jsonBytes(lambdaCause(widestError))).toBe(CAUSE_MAX_BYTES);
+  it.each([
+    ['ping-canary (one Cause per canary VPC)', CANARY_ERROR_BOUND, 'x'],
+    ['check-tunnel and start-remediation (one Cause each)', MONITOR_ERROR_BOUND, '"'],
+  ] as const)('a Cause a Catch copies into the state: %s, capped by boundError', (_, bound, widestChar) => {
+    // At its widest: a name of 64 characters, a message at its cap of the widest character.
+    const widestError = new CanaryError(widestChar.repeat(bound.maxChars));
+    Object.defineProperty(widestError, 'name', { value: 'N'.repeat(ERROR_NAME_MAX_CHARS) });
+    expect(jsonBytes(lambdaCause(widestError, bound))).toBe(causeMaxBytes(bound));
 
     // Anything longer, with control characters, lone surrogates and a deep stack, stays within it.
-    const wild = new Error(`${'\u0001"\\\n\ud800'.repeat(5000)}`);
+    const wild = new Error(`${'\u0001"\\\n\ud800\u20ac'.repeat(5000)}`);
+    wild.name = `"${'\u20ac'.repeat(500)}`;
     wild.stack = `${wild.stack}\n${'    at frame (file:///var/task/index.mjs:1:1)\n'.repeat(50)}`;
-    expect(jsonBytes(lambdaCause(wild))).toBeLessThanOrEqual(CAUSE_MAX_BYTES);
-    expect((boundError(wild) as Error).message.length).toBeLessThanOrEqual(ERROR_MESSAGE_MAX_CHARS);
+    expect(jsonBytes(lambdaCause(wild, bound))).toBeLessThanOrEqual(causeMaxBytes(bound));
+    expect((boundError(wild, bound) as Error).message.length).toBeLessThanOrEqual(bound.maxChars);
   });
 
   it("start-remediation's started execution of a link, named as the product names it", () => {
@@ -314,8 +324,8 @@ describe("the bound of the Monitor's largest state", () => {
         ok: false,
         vpcId: failedVpc,
         links: inVpc(failedVpc).map((link) => link.name),
-        error: (boundError(thrown) as Error).name,
-        cause: lambdaCause(thrown),
+        error: (boundError(thrown, CANARY_ERROR_BOUND) as Error).name,
+        cause: lambdaCause(thrown, CANARY_ERROR_BOUND),
       },
     ];
     const telemetry = { tunnels: tunnelBranch, canaries };
@@ -340,7 +350,10 @@ describe("the bound of the Monitor's largest state", () => {
     const afterCatch = {
       ...telemetry,
       published,
-      remediationError: { Error: (boundError(startFailed) as Error).name, Cause: lambdaCause(startFailed) },
+      remediationError: {
+        Error: (boundError(startFailed, MONITOR_ERROR_BOUND) as Error).name,
+        Cause: lambdaCause(startFailed, MONITOR_ERROR_BOUND),
+      },
     };
 
     // Assess
