@@ -13,11 +13,15 @@ import { pathToFileURL } from 'node:url';
 import { DEFAULT_VPN_REGIONS, manyLinksConfig } from '#sandbox/many-links.ts';
 import type { ExecutionRecord } from '#sandbox/world/sfn.ts';
 import { World } from '#sandbox/world/world.ts';
+import { monitorStateBound, STATE_PAYLOAD_BUDGET_BYTES, type StateSizeLink } from '#shared/state-size.ts';
 
 /** The target of issue 11 part 5 at 200 links over two Regions. */
 export const CALLS_PER_TICK_TARGET = 6;
 /** Step Functions' limit on a state's input or output (256 KiB). */
 export const STATE_PAYLOAD_LIMIT_BYTES = 256 * 1024;
+
+/** Canary VPCs for a link count, as the rows use them: one per 10 links, at most 20. */
+const canaryVpcsFor = (links: number) => Math.min(20, Math.ceil(links / 10));
 
 export interface CallsPerTickRow {
   readonly links: number;
@@ -31,6 +35,11 @@ export interface CallsPerTickRow {
   readonly lambdaInvocationsPerTick: number;
   /** The largest state input or output of the ticks, bytes (limit 256 KiB). */
   readonly largestStatePayloadBytes: number;
+  /**
+   * The config's upper bound of the largest state (every link failing at once, every error at its
+   * cap: functions/shared/state-size.ts), which synth holds within 90 % of the limit.
+   */
+  readonly stateBoundBytes: number;
   /** Every tick ended as a healthy tick does (TickComplete). */
   readonly ticksSucceeded: boolean;
   /** The deployed policies were enforced on every call (false where the stack did not synthesize). */
@@ -43,6 +52,36 @@ export interface CallsPerTickResult {
   readonly rows: readonly CallsPerTickRow[];
   /** Calls per tick at 200 links (when measured) against {@link CALLS_PER_TICK_TARGET}. */
   readonly withinTarget: boolean | null;
+  /**
+   * The most links (these rows' shape: 20 canary VPCs, two Regions, the example's link names and
+   * targets) whose state bound synth still accepts, and that bound: computed, not simulated.
+   */
+  readonly largestAccepted: { readonly links: number; readonly stateBoundBytes: number };
+}
+
+/** The state bound of `links` links shaped as the rows are. */
+function boundFor(example: unknown, links: number, regions: readonly string[]): number {
+  const config = manyLinksConfig(example as Parameters<typeof manyLinksConfig>[0], links, {
+    regions,
+    vpcs: canaryVpcsFor(links),
+  });
+  return monitorStateBound(config.links as unknown as readonly StateSizeLink[]).largestBytes;
+}
+
+/** The largest link count whose bound is within the budget (the bound grows with the links). */
+function largestAccepted(
+  example: unknown,
+  regions: readonly string[],
+): CallsPerTickResult['largestAccepted'] {
+  let links = 1;
+  while (boundFor(example, links * 2, regions) <= STATE_PAYLOAD_BUDGET_BYTES) links *= 2;
+  let high = links * 2;
+  while (high - links > 1) {
+    const middle = Math.floor((links + high) / 2);
+    if (boundFor(example, middle, regions) <= STATE_PAYLOAD_BUDGET_BYTES) links = middle;
+    else high = middle;
+  }
+  return { links, stateBoundBytes: boundFor(example, links, regions) };
 }
 
 /** The calls the functions of one Monitor execution made (the world's call log). */
@@ -70,7 +109,7 @@ export async function benchCallsPerTick(
   const example = JSON.parse(readFileSync('scenarios/configs/one-link.json', 'utf8'));
   const rows: CallsPerTickRow[] = [];
   for (const links of linkCounts) {
-    const canaryVpcs = Math.min(20, Math.ceil(links / 10));
+    const canaryVpcs = canaryVpcsFor(links);
     const config = manyLinksConfig(example, links, { regions, vpcs: canaryVpcs });
     // IAM in the loop needs the synthesized stack; where one stack cannot hold the links (scale's
     // limits, issue 11 part 5) the calls are counted without the policy check, and the row says so.
@@ -110,6 +149,7 @@ export async function benchCallsPerTick(
         calls: worst,
         lambdaInvocationsPerTick: invocations,
         largestStatePayloadBytes: largest,
+        stateBoundBytes: monitorStateBound(world.config.links).largestBytes,
         ticksSucceeded: succeeded,
         iamEnforced,
       });
@@ -123,6 +163,7 @@ export async function benchCallsPerTick(
     ticksPerSize: ticks,
     rows,
     withinTarget: at200 ? at200.awsCallsPerTick <= CALLS_PER_TICK_TARGET : null,
+    largestAccepted: largestAccepted(example, regions),
   };
 }
 
@@ -140,6 +181,7 @@ export function printCallsPerTick(result: CallsPerTickResult): void {
         .join(', '),
       'Lambda invocations/tick': row.lambdaInvocationsPerTick,
       'largest state (KiB)': (row.largestStatePayloadBytes / 1024).toFixed(1),
+      'state bound (KiB)': (row.stateBoundBytes / 1024).toFixed(1),
       'ticks succeeded': row.ticksSucceeded,
       'IAM enforced': row.iamEnforced,
     })),
@@ -147,9 +189,13 @@ export function printCallsPerTick(result: CallsPerTickResult): void {
   const at200 = result.rows.find((row) => row.links === 200);
   if (at200) {
     console.log(
-      `200 links: ${at200.awsCallsPerTick} AWS calls per tick (target <= ${CALLS_PER_TICK_TARGET}: ${result.withinTarget ? 'met' : 'NOT met'}); largest state ${(at200.largestStatePayloadBytes / 1024).toFixed(1)} KiB of Step Functions' 256 KiB`,
+      `200 links: ${at200.awsCallsPerTick} AWS calls per tick (target <= ${CALLS_PER_TICK_TARGET}: ${result.withinTarget ? 'met' : 'NOT met'}); largest state ${(at200.largestStatePayloadBytes / 1024).toFixed(1)} KiB of Step Functions' 256 KiB (bound ${(at200.stateBoundBytes / 1024).toFixed(1)} KiB with every link failing)`,
     );
   }
+  const { links, stateBoundBytes } = result.largestAccepted;
+  console.log(
+    `Largest deployment of this shape synth accepts: ${links} links (state bound ${(stateBoundBytes / 1024).toFixed(1)} KiB, within ${(STATE_PAYLOAD_BUDGET_BYTES / 1024).toFixed(1)} KiB = 90 % of 256 KiB; computed from the config, not simulated)`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

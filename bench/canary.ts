@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { type CanaryLink, runLinkCanary } from '#functions/ping-canary/canary.ts';
 import { probeTcp } from '#functions/ping-canary/probe.ts';
-import type { LinkCanaryReport } from '#functions/ping-canary/types.ts';
+import type { LinkCanaryDetail } from '#functions/ping-canary/types.ts';
 import { parseConfig } from '#shared/config.ts';
 import { type BenchContext, type SectionResult, stat } from './report.ts';
 
@@ -104,7 +104,7 @@ export async function measureCanary(
 ): Promise<{
   settings: { attempts: number; timeoutMs: number };
   wallMs: number[];
-  report: LinkCanaryReport;
+  report: LinkCanaryDetail;
 }> {
   const settings = shippedCanarySettings();
   const holes = await startBlackHoles(BLACK_HOLED);
@@ -119,7 +119,7 @@ export async function measureCanary(
       },
     };
     const wallMs: number[] = [];
-    let report: LinkCanaryReport | undefined;
+    let report: LinkCanaryDetail | undefined;
     for (let run = 0; run < runs; run += 1) {
       const started = performance.now();
       report = await runLink(link, probeTcp);

@@ -5,6 +5,7 @@
  */
 import type { LinkConfig } from '#shared/config.ts';
 import { AwsThrottledError, describeError, isThrottling, TunnelCheckError } from '#shared/errors.ts';
+import { capText, ERROR_MESSAGE_MAX_CHARS, ERROR_NAME_MAX_CHARS } from '#shared/state-size.ts';
 import {
   connectionIdsByRegion,
   evaluateLink,
@@ -42,7 +43,7 @@ export async function checkTunnels(links: readonly LinkConfig[], deps: CheckDeps
         errors.push(error);
         return [
           region,
-          { ok: false, latencyMs: round(deps.elapsedMs() - started), error: describeError(error) },
+          { ok: false, latencyMs: round(deps.elapsedMs() - started), error: cappedError(error) },
         ];
       }
     }),
@@ -75,6 +76,12 @@ export async function checkTunnels(links: readonly LinkConfig[], deps: CheckDeps
     return linkFigures;
   });
   return { result: { checkedAt: deps.now().toISOString(), regions: regionChecks, links: figures }, details };
+}
+
+/** The read's error as the result carries it: capped, since it travels in the Monitor's state. */
+function cappedError(error: unknown): { name: string; message: string } {
+  const { name, message } = describeError(error);
+  return { name: capText(name, ERROR_NAME_MAX_CHARS), message: capText(message, ERROR_MESSAGE_MAX_CHARS) };
 }
 
 function round(ms: number): number {

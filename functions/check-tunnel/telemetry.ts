@@ -3,6 +3,7 @@
  * No SDK types here; the adapter maps DescribeVpnConnections into {@link VpnConnectionTelemetry}.
  */
 import type { LinkConfig } from '#shared/config.ts';
+import { capMessage, ERROR_NAME_MAX_CHARS, FAILURE_MESSAGE_MAX_CHARS } from '#shared/state-size.ts';
 import type { ConnectionReport, LinkTunnelDetail, LinkTunnelsFailed, TunnelReport } from './types.ts';
 
 /** One VPN connection as the adapter reads it. */
@@ -38,7 +39,15 @@ export function connectionReport(id: string, found: VpnConnectionTelemetry | und
 /** One link's figures (with their per-connection detail) from its Region's reading. */
 export function evaluateLink(link: LinkConfig, reading: RegionReading): LinkTunnelDetail | LinkTunnelsFailed {
   const base = { link: link.name, region: link.vpn.region };
-  if (!reading.ok) return { ...base, ok: false, error: reading.error };
+  if (!reading.ok) {
+    // One copy per link of the Region: cut shorter than the Region's own (regions[] has it whole).
+    const { name, message } = reading.error;
+    const error = {
+      name: capMessage(name, ERROR_NAME_MAX_CHARS),
+      message: capMessage(message, FAILURE_MESSAGE_MAX_CHARS),
+    };
+    return { ...base, ok: false, error };
+  }
   const byId = new Map(reading.connections.map((connection) => [connection.vpnConnectionId, connection]));
   const connections = link.vpn.vpnConnectionIds.map((id) => connectionReport(id, byId.get(id)));
   const tunnelsUp = connections.reduce((sum, connection) => sum + connection.tunnelsUp, 0);

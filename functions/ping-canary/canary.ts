@@ -16,11 +16,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CanaryError, InvalidInputError } from '#shared/errors.ts';
-import { linkReport, pathVerdict, statusOf, targetReport } from './stats.ts';
+import { capMessage, FAILURE_MESSAGE_MAX_CHARS } from '#shared/state-size.ts';
+import { linkFigures, linkReport, pathVerdict, statusOf, targetReport } from './stats.ts';
 import type {
-  CanaryResult,
-  LinkCanaryFailure,
-  LinkCanaryReport,
+  CanaryRun,
+  LinkCanaryDetail,
+  LinkCanaryFailureDetail,
   Probe,
   ProbeAttempt,
   ProbeTarget,
@@ -72,10 +73,14 @@ export class CanaryInconclusiveError extends CanaryError {
     const up = targets.filter((target) => statusOf(target) === 'reachable');
     const unresolved = targets.filter((target) => statusOf(target) === 'unresolved');
     const names = unresolved.map((target) => `${target.host}:${target.port}`).join(', ');
+    // Capped (it travels in the Monitor's state, once per link, and the names may be many): the
+    // verdict and the fix first, the names last. The log's failure detail lists every target.
     super(
-      `canary for link ${link} is inconclusive: ${up.length} of ${targets.length} target(s) answered and ${minTargetsUp} must; ` +
-        `${unresolved.length} did not resolve (${names}), so whether the path is up is unknown: ` +
-        'fix the name (or list an address) in canary.targets; this is a collection failure, not lost connectivity',
+      capMessage(
+        `inconclusive: ${up.length} of ${targets.length} targets answered (min ${minTargetsUp}) and ${unresolved.length} did not resolve, ` +
+          `so the path is unknown (a collection failure, not lost connectivity): fix canary.targets of ${link}: ${names}`,
+        FAILURE_MESSAGE_MAX_CHARS,
+      ),
     );
   }
 }
@@ -130,7 +135,7 @@ export async function runLinkCanary(
   probe: Probe,
   signal?: AbortSignal,
   delay: Delay = realDelay,
-): Promise<LinkCanaryReport> {
+): Promise<LinkCanaryDetail> {
   const runs = await Promise.allSettled(
     link.canary.targets.map((target) => probeTarget(link, target, probe, signal, delay)),
   );
@@ -149,6 +154,8 @@ export async function runLinkCanary(
 /**
  * Probes several links concurrently (they share nothing but the Lambda's deadline). A link that
  * could not be judged (unresolved names decide it) goes to `failures`; the other links still report.
+ * Returns the result (figures per link, what the state machine gets) and the per-target reports
+ * (for the log).
  *
  * @throws CanaryError when a link's run could not complete (an abort: the deadline is the run's),
  * once every link's run has ended; and when no link at all could be judged: a collection that
@@ -164,11 +171,11 @@ export async function runCanary(options: {
   readonly startedAt: Date;
   /** How to wait between a target's attempts (tests pass one that does not wait). */
   readonly delay?: Delay;
-}): Promise<CanaryResult> {
+}): Promise<CanaryRun> {
   const { vpcId, links, probe, signal, startedAt, delay } = options;
   const runs = await Promise.allSettled(links.map((link) => runLinkCanary(link, probe, signal, delay)));
-  const reports: LinkCanaryReport[] = [];
-  const failures: LinkCanaryFailure[] = [];
+  const reports: LinkCanaryDetail[] = [];
+  const failures: LinkCanaryFailureDetail[] = [];
   for (const run of runs) {
     if (run.status === 'fulfilled') reports.push(run.value);
     else if (run.reason instanceof CanaryInconclusiveError) {
@@ -177,11 +184,20 @@ export async function runCanary(options: {
     } else throw run.reason;
   }
   if (reports.length === 0 && failures.length > 0) {
+    // Its message may be long (one part per link): taskHandler caps what leaves the function.
     throw new CanaryError(
-      `canary for VPC ${vpcId} judged none of its ${failures.length} link(s): ${failures.map((failure) => failure.message).join('; ')}`,
+      `canary for VPC ${vpcId} judged none of its ${failures.length} link(s): ${failures.map((failure) => `${failure.link}: ${failure.message}`).join('; ')}`,
     );
   }
-  return { vpcId, probedAt: startedAt.toISOString(), links: reports, failures };
+  // The result carries each link's figures only; the targets and attempts stay in `details` and
+  // `failures` for the log.
+  const result = {
+    vpcId,
+    probedAt: startedAt.toISOString(),
+    links: reports.map(linkFigures),
+    failures: failures.map(({ link, error, message }) => ({ link, error, message })),
+  };
+  return { result, details: reports, failures };
 }
 
 /**

@@ -3,6 +3,7 @@
  * k-of-n path verdict, and the per-target and per-link reports built from them. No I/O, no clock.
  */
 import type {
+  LinkCanaryDetail,
   LinkCanaryReport,
   ProbeAttempt,
   ProbeOutcome,
@@ -107,19 +108,25 @@ export function pathVerdict(targets: readonly TargetReport[], minTargetsUp: numb
   return 'unknown';
 }
 
+/** A latency as the result carries it: rounded to 0.1 ms (its JSON at most 7 characters below 100 s). */
+export function roundMs(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms * 10) / 10;
+}
+
 /**
  * A link's report: success when at least `minTargetsUp` targets are reachable (k of n). Latency is
- * the median over the answered attempts of all targets together (only reachable targets answer).
- * Loss is over the reachable targets' attempts when the path is up, so one host that a security
- * group silently drops does not report the working path as lossy; when the path is down it is over
- * every attempt sent. For a verdict of `unknown` (see {@link pathVerdict}) the caller reports a
- * collection failure instead of this report.
+ * the median over the answered attempts of all targets together (only reachable targets answer),
+ * rounded to 0.1 ms. Loss is over the reachable targets' attempts when the path is up, so one host
+ * that a security group silently drops does not report the working path as lossy; when the path is
+ * down it is over every attempt sent. For a verdict of `unknown` (see {@link pathVerdict}) the
+ * caller reports a collection failure instead of this report. The report keeps every target (for
+ * the log); {@link linkFigures} is what the function returns.
  */
 export function linkReport(
   link: string,
   targets: readonly TargetReport[],
   minTargetsUp = 1,
-): LinkCanaryReport {
+): LinkCanaryDetail {
   const attempts = targets.flatMap((target) => target.attempts);
   const rtt = summarizeRtt(attempts);
   const success = pathVerdict(targets, minTargetsUp) === 'up';
@@ -128,12 +135,32 @@ export function linkReport(
     link,
     success,
     targetsUp: targets.filter((target) => statusOf(target) === 'reachable').length,
+    targetsTotal: targets.length,
     minTargetsUp,
-    latencyMs: rtt.medianMs,
-    minMs: rtt.minMs,
-    maxMs: rtt.maxMs,
+    latencyMs: roundMs(rtt.medianMs),
+    minMs: roundMs(rtt.minMs),
+    maxMs: roundMs(rtt.maxMs),
     lossPercent: lossPercent(judged.flatMap((target) => target.attempts)),
     targets,
+  };
+}
+
+/**
+ * The link's figures without its targets: what ping-canary returns (the Monitor's state). Built
+ * field by field, not by dropping `targets`, so a field added to the report stays in the log until
+ * someone decides the state needs it (and updates the state-size bound).
+ */
+export function linkFigures(report: LinkCanaryReport): LinkCanaryReport {
+  return {
+    link: report.link,
+    success: report.success,
+    targetsUp: report.targetsUp,
+    targetsTotal: report.targetsTotal,
+    minTargetsUp: report.minTargetsUp,
+    latencyMs: report.latencyMs,
+    minMs: report.minMs,
+    maxMs: report.maxMs,
+    lossPercent: report.lossPercent,
   };
 }
 

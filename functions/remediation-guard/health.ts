@@ -36,12 +36,14 @@ const LinkTunnelsSchema = z.union([
 ]);
 const TunnelCheckSchema = z.object({ links: z.array(z.unknown()) });
 
+/** One link's figures as ping-canary returns them (`LinkCanaryReport`): counts, not targets. */
 const LinkCanarySchema = z.object({
   link: z.string(),
   success: z.boolean(),
+  targetsUp: z.number(),
+  targetsTotal: z.number(),
   latencyMs: z.number().nullable(),
   lossPercent: z.number(),
-  targets: z.array(z.object({ host: z.string(), port: z.number(), reachable: z.boolean() })),
 });
 const CanaryResultSchema = z.object({ links: z.array(z.unknown()) });
 
@@ -96,14 +98,14 @@ export function canaryVerdict(probe: Probe, link: string): CanaryVerdict {
     .map((item) => LinkCanarySchema.safeParse(item))
     .find((parsed) => parsed.success && parsed.data.link === link)?.data;
   if (!entry) return unknown(`canary has no result for ${link}`);
-  const reachable = entry.targets.filter((target) => target.reachable).length;
+  const reachable = entry.targetsUp;
   const latency = entry.latencyMs === null ? '' : `, median ${Math.round(entry.latencyMs)} ms`;
   return {
     state: entry.success ? 'pass' : 'fail',
     reachable,
-    targets: entry.targets.length,
+    targets: entry.targetsTotal,
     latencyMs: entry.latencyMs,
-    detail: `${reachable}/${entry.targets.length} targets reachable${latency}, ${entry.lossPercent}% loss`,
+    detail: `${reachable}/${entry.targetsTotal} targets reachable${latency}, ${entry.lossPercent}% loss`,
   };
 }
 

@@ -5,6 +5,12 @@
  * their environment), so what synth accepted is exactly what the functions read.
  */
 import * as z from 'zod';
+import {
+  monitorStateBound,
+  STATE_PAYLOAD_BUDGET_BYTES,
+  STATE_PAYLOAD_LIMIT,
+  STATE_PAYLOAD_MARGIN,
+} from './state-size.ts';
 import { describeIssues } from './zod-issues.ts';
 
 /** AWS Regions a link's VPN may live in (commercial, GovCloud and China partitions). */
@@ -603,11 +609,32 @@ export const LAMBDA_VPC_SUBNETS_MAX = 16;
 
 /**
  * Limits a deployment can only meet through its config: checked here so synth names the field, the
- * value, the limit and the fix. Limits of the synthesized templates (resources, sizes) are checked
+ * value, the limit and the fix. The Monitor's state size is one (functions/shared/state-size.ts:
+ * its bound follows from the links, their names, Regions and canary VPCs alone). Limits of the synthesized templates (resources, sizes) are checked
  * by the CDK app (infra/deployment-limits.ts).
  */
 function deploymentLimitIssues(links: readonly LinkConfig[]): SharedResourceIssue[] {
   const issues: SharedResourceIssue[] = [];
+  const state = monitorStateBound(links);
+  if (state.largestBytes > STATE_PAYLOAD_BUDGET_BYTES) {
+    // The bound grows with every link: name the first link that tips it over (binary search).
+    let fits = 0;
+    let over = links.length;
+    while (over - fits > 1) {
+      const middle = Math.floor((fits + over) / 2);
+      if (monitorStateBound(links.slice(0, middle)).largestBytes <= STATE_PAYLOAD_BUDGET_BYTES) fits = middle;
+      else over = middle;
+    }
+    const tipping = links[over - 1] as LinkConfig;
+    issues.push({
+      path: ['links', over - 1, 'name'],
+      input: tipping.name,
+      message:
+        `is link ${over} of ${links.length}, past what one Monitor can carry: the ${links.length} links over ${state.canaryBytesByVpc.size} canary VPC(s) make its largest state up to ${state.largestBytes} bytes (every link failing at once, every error at its cap; the first ${fits} make ${monitorStateBound(links.slice(0, fits)).largestBytes}). ` +
+        `Step Functions allows ${STATE_PAYLOAD_LIMIT.max} bytes (${STATE_PAYLOAD_LIMIT.what}, ${STATE_PAYLOAD_LIMIT.source}) and VPN Guard keeps ${Math.round((1 - STATE_PAYLOAD_MARGIN) * 100)} % of it as headroom (${STATE_PAYLOAD_BUDGET_BYTES} bytes), or a tick could fail with States.DataLimitExceeded: ` +
+        `split the links over two or more deployments of at most ${fits} links (each its own namespace and stackName), or probe from fewer canary VPCs, or shorten the link names`,
+    });
+  }
   const subnetsByVpc = new Map<string, Set<string>>();
   links.forEach((link, index) => {
     const subnets = subnetsByVpc.get(link.canary.vpcId) ?? new Set<string>();

@@ -8,35 +8,41 @@
 import { cloudWatchClient, dynamoClient, sfnClient } from '#shared/clients.ts';
 import { taskHandler } from '#shared/middleware.ts';
 import { requireEnv, runtimeConfig } from '#shared/runtime-config.ts';
+import { MONITOR_ERROR_BOUND } from '#shared/state-size.ts';
 import { observeTick } from './observe.ts';
 import { StartInputSchema } from './schema.ts';
 import { alarmObservations, outageAlarmsNow, processObservations, type StartDeps } from './start.ts';
 
 /** The Lambda entry point (Monitor Task or EventBridge target). */
-export const handler = taskHandler(StartInputSchema, async (input, { signal }) => {
-  const config = runtimeConfig();
-  const deps: StartDeps = {
-    cloudWatch: cloudWatchClient(),
-    sfn: sfnClient(),
-    table: { client: dynamoClient(), tableName: requireEnv('LOCK_TABLE_NAME') },
-    stateMachineArn: requireEnv('REMEDIATION_STATE_MACHINE_ARN'),
-    signal,
-    now: () => new Date(),
-  };
-  if (input.source === 'monitor') {
-    if (input.tunnels && input.canaries) {
-      const observations = observeTick(config.links, input.tunnels, input.canaries, new Date());
-      return processObservations(deps, config, observations);
+export const handler = taskHandler(
+  StartInputSchema,
+  async (input, { signal }) => {
+    const config = runtimeConfig();
+    const deps: StartDeps = {
+      cloudWatch: cloudWatchClient(),
+      sfn: sfnClient(),
+      table: { client: dynamoClient(), tableName: requireEnv('LOCK_TABLE_NAME') },
+      stateMachineArn: requireEnv('REMEDIATION_STATE_MACHINE_ARN'),
+      signal,
+      now: () => new Date(),
+    };
+    if (input.source === 'monitor') {
+      if (input.tunnels && input.canaries) {
+        const observations = observeTick(config.links, input.tunnels, input.canaries, new Date());
+        return processObservations(deps, config, observations);
+      }
+      const { alarms, missing } = await outageAlarmsNow(deps, config);
+      const { observations, skipped } = alarmObservations(config, alarms, new Date());
+      return processObservations(deps, config, observations, [...missing, ...skipped]);
     }
-    const { alarms, missing } = await outageAlarmsNow(deps, config);
-    const { observations, skipped } = alarmObservations(config, alarms, new Date());
-    return processObservations(deps, config, observations, [...missing, ...skipped]);
-  }
-  const { alarmName, state } = input.detail;
-  const { observations, skipped } = alarmObservations(
-    config,
-    [{ alarmName, stateValue: state.value, enteredAt: new Date(state.timestamp) }],
-    new Date(),
-  );
-  return processObservations(deps, config, observations, skipped);
-});
+    const { alarmName, state } = input.detail;
+    const { observations, skipped } = alarmObservations(
+      config,
+      [{ alarmName, stateValue: state.value, enteredAt: new Date(state.timestamp) }],
+      new Date(),
+    );
+    return processObservations(deps, config, observations, skipped);
+  },
+  // A caught Cause sits in the Monitor's state (functions/shared/state-size.ts).
+  { errors: MONITOR_ERROR_BOUND },
+);

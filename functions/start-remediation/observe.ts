@@ -17,10 +17,14 @@ interface LinkTunnels {
   readonly minTunnelsUp?: number;
 }
 
-/** One link's canary report as ping-canary reports it (only the fields used). */
+/**
+ * One link's canary figures as ping-canary returns them (only the fields used; `LinkCanaryReport`):
+ * how many targets answered out of how many, not the targets themselves (those are in its log).
+ */
 interface LinkCanary {
   readonly link: string;
-  readonly targets?: readonly { readonly reachable?: boolean }[];
+  readonly targetsUp?: number;
+  readonly targetsTotal?: number;
 }
 
 /** The tunnel branch of the Monitor's CollectTelemetry. */
@@ -84,9 +88,7 @@ export function observeTick(
           : 'up'
         : 'unknown';
     const minTargets = link.canary.minTargetsUp;
-    const answered = canary?.targets
-      ? canary.targets.filter((target) => target.reachable === true).length
-      : null;
+    const answered = typeof canary?.targetsUp === 'number' ? canary.targetsUp : null;
     const canaryVerdict = answered === null ? 'unknown' : answered < minTargets ? 'fail' : 'pass';
     const tunnelText =
       tunnelVerdict === 'unknown'
@@ -95,7 +97,7 @@ export function observeTick(
     const canaryText =
       canaryVerdict === 'unknown'
         ? 'canary did not run'
-        : `canary ${answered} of ${canary?.targets?.length ?? 0} targets answered (min ${minTargets})`;
+        : `canary ${answered} of ${canary?.targetsTotal ?? '?'} targets answered (min ${minTargets})`;
     const detail = `${tunnelText}; ${canaryText}`;
     if (tunnelVerdict === 'down' || canaryVerdict === 'fail') {
       return { link: link.name, state: 'failing', at, source: 'monitor', severity: 'outage', detail };

@@ -127,19 +127,13 @@ function probes(healthy: () => boolean) {
       {
         link: 'home-to-west',
         success: healthy(),
+        targetsUp: healthy() ? 1 : 0,
+        targetsTotal: 1,
+        minTargetsUp: 1,
         latencyMs: healthy() ? 70 : null,
         minMs: null,
         maxMs: null,
         lossPercent: healthy() ? 0 : 100,
-        targets: [
-          {
-            host: '10.20.1.10',
-            port: 22,
-            reachable: healthy(),
-            attempts: [],
-            lossPercent: healthy() ? 0 : 100,
-          },
-        ],
       },
     ],
   });

@@ -112,9 +112,11 @@ function probe(health: Health): DecideRequest['probe'] {
         {
           link: link.name,
           success: pass,
+          targetsUp: pass ? 1 : 0,
+          targetsTotal: 1,
+          minTargetsUp: 1,
           latencyMs: pass ? 40 : null,
           lossPercent: pass ? 0 : 100,
-          targets: [{ host: '10.20.1.10', port: 22, reachable: pass }],
         },
       ],
     },

@@ -10,6 +10,7 @@ import {
 } from '#functions/ping-canary/canary.ts';
 import type { Probe, ProbeAttempt, ProbeOptions, ProbeTarget } from '#functions/ping-canary/types.ts';
 import { CanaryError, InvalidInputError } from '#shared/errors.ts';
+import { FAILURE_MESSAGE_MAX_CHARS } from '#shared/state-size.ts';
 
 const VPC_A = 'vpc-0a1b2c3d4e5f60718';
 const VPC_B = 'vpc-0b1c2d3e4f5a60718';
@@ -348,7 +349,7 @@ describe('runLinkCanary judges the path k of n', () => {
     await expect(run).rejects.toBeInstanceOf(CanaryInconclusiveError);
     await expect(run).rejects.toMatchObject({ name: 'CanaryError', link: 'home-to-west' });
     await expect(run).rejects.toThrow(
-      /0 of 2 target\(s\) answered and 1 must; 1 did not resolve \(10\.20\.1\.10:22\).*collection failure, not lost connectivity/,
+      /0 of 2 targets answered \(min 1\) and 1 did not resolve, so the path is unknown \(a collection failure, not lost connectivity\): fix canary\.targets of home-to-west: 10\.20\.1\.10:22$/,
     );
   });
 
@@ -372,23 +373,57 @@ describe('runCanary', () => {
     const links = [link('home-to-west', VPC_A, [22], 1), link('dr', VPC_A, [443], 1)];
 
     // Act
-    const result = await runCanary({
+    const { result, failures } = await runCanary({
       vpcId: VPC_A,
       links,
       probe,
       startedAt: new Date('2026-11-26T20:29:38Z'),
     });
 
-    // Assess
+    // Assess: the result names the link and why (capped text), the log's detail keeps its targets.
     expect(result.links.map((each) => [each.link, each.success])).toEqual([['dr', true]]);
-    expect(result.failures).toEqual([
+    const message =
+      'inconclusive: 0 of 1 targets answered (min 1) and 1 did not resolve, so the path is unknown (a collection failure, not lost connectivity): fix canary.targets of home-to-west: 10.20.1.10:22';
+    expect(result.failures).toEqual([{ link: 'home-to-west', error: 'CanaryError', message }]);
+    expect(failures).toEqual([
       {
         link: 'home-to-west',
         error: 'CanaryError',
-        message: expect.stringContaining('canary for link home-to-west is inconclusive'),
+        message,
         targets: [expect.objectContaining({ host: '10.20.1.10', port: 22, status: 'unresolved' })],
       },
     ]);
+  });
+
+  it('caps an inconclusive message at FAILURE_MESSAGE_MAX_CHARS, the verdict and the fix first', async () => {
+    // Prepare: twenty long names that do not resolve (the message would list them all).
+    const ports = Array.from({ length: 20 }, (_, index) => 2000 + index);
+    const { probe } = scriptedProbe(Object.fromEntries(ports.map((port) => [port, [unresolved]])));
+    const longNames: CanaryLink = {
+      name: 'home-to-west',
+      canary: {
+        vpcId: VPC_A,
+        targets: ports.map((port) => ({ host: `${'h'.repeat(60)}.corp.example.com`, port })),
+        attempts: 1,
+        timeoutMs: 100,
+      },
+    };
+
+    // Act
+    const { result, failures } = await runCanary({
+      vpcId: VPC_A,
+      links: [longNames, link('dr', VPC_A, [443], 1)],
+      probe,
+      startedAt: new Date(),
+    });
+
+    // Assess
+    const message = result.failures?.[0]?.message ?? '';
+    expect(message).toHaveLength(FAILURE_MESSAGE_MAX_CHARS);
+    expect(message).toMatch(
+      /^inconclusive: 0 of 20 targets answered \(min 1\) and 20 did not resolve.*fix canary\.targets of home-to-west: h+.*\[truncated\]$/,
+    );
+    expect(failures[0]?.targets).toHaveLength(20);
   });
 
   it('fails the run (its invocation is the collection failure AWS/Lambda Errors counts) when no link could be judged', async () => {
@@ -404,7 +439,7 @@ describe('runCanary', () => {
     await expect(run).rejects.not.toBeInstanceOf(CanaryInconclusiveError);
     await expect(run).rejects.toThrow(
       new RegExp(
-        `canary for VPC ${VPC_A} judged none of its 2 link\\(s\\): canary for link home-to-west is inconclusive.*; canary for link dr is inconclusive`,
+        `canary for VPC ${VPC_A} judged none of its 2 link\\(s\\): home-to-west: inconclusive: .*; dr: inconclusive: `,
       ),
     );
   });
@@ -432,14 +467,42 @@ describe('runCanary', () => {
     const links = [link('home-to-west', VPC_A, [22], 1), link('dr', VPC_A, [443], 1)];
 
     // Act
-    const result = await runCanary({
+    const { result, details } = await runCanary({
       vpcId: VPC_A,
       links,
       probe,
       startedAt: new Date('2026-11-26T20:29:38Z'),
     });
 
-    // Assess
+    // Assess: the result carries each link's figures, not its targets; the details keep them.
+    expect(result.links).toEqual([
+      {
+        link: 'home-to-west',
+        success: true,
+        targetsUp: 1,
+        targetsTotal: 1,
+        minTargetsUp: 1,
+        latencyMs: 5,
+        minMs: 5,
+        maxMs: 5,
+        lossPercent: 0,
+      },
+      {
+        link: 'dr',
+        success: false,
+        targetsUp: 0,
+        targetsTotal: 1,
+        minTargetsUp: 1,
+        latencyMs: null,
+        minMs: null,
+        maxMs: null,
+        lossPercent: 100,
+      },
+    ]);
+    expect(details.map((each) => each.targets.map((target) => [target.port, target.status]))).toEqual([
+      [[22, 'reachable']],
+      [[443, 'silent']],
+    ]);
     expect(result.vpcId).toBe(VPC_A);
     expect(result.probedAt).toBe('2026-11-26T20:29:38.000Z');
     expect(result.links.map((each) => [each.link, each.success])).toEqual([

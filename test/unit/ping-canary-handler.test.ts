@@ -7,8 +7,9 @@ import { createServer, type Server } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCanaryHandler, handler } from '#functions/ping-canary/handler.ts';
-import type { CanaryResult } from '#functions/ping-canary/types.ts';
+import type { CanaryResult, LinkCanaryDetail } from '#functions/ping-canary/types.ts';
 import { InvalidInputError } from '#shared/errors.ts';
+import { logger } from '#shared/powertools.ts';
 
 const VPC_A = 'vpc-0a1b2c3d4e5f60718';
 const VPC_B = 'vpc-0b1c2d3e4f5a60718';
@@ -92,10 +93,38 @@ describe('the ping-canary handler', () => {
       ['home-to-west', true, 0],
       ['dr', true, 0],
     ]);
-    expect(result.links[0]?.targets.map((target) => target.attempts.map((a) => a.outcome))).toEqual([
+    // Figures only (the per-target attempts are in the log): both targets answered.
+    expect(result.links[0]).toEqual({
+      link: 'home-to-west',
+      success: true,
+      targetsUp: 2,
+      targetsTotal: 2,
+      minTargetsUp: 1,
+      latencyMs: expect.any(Number),
+      minMs: expect.any(Number),
+      maxMs: expect.any(Number),
+      lossPercent: 0,
+    });
+    expect(JSON.stringify(result)).not.toContain('attempts');
+  });
+
+  it('logs every target and attempt of each link (the detail the result no longer carries)', async () => {
+    // Prepare
+    const info = vi.spyOn(logger, 'info');
+
+    // Act
+    await handler({ links: ['home-to-west'] }, context);
+
+    // Assess
+    const logged = info.mock.calls.find(([message]) => message === 'canary')?.[1] as
+      | { report: LinkCanaryDetail }
+      | undefined;
+    expect(logged?.report).toMatchObject({ link: 'home-to-west', targetsUp: 2, targetsTotal: 2 });
+    expect(logged?.report.targets.map((target) => target.attempts.map((a) => a.outcome))).toEqual([
       ['connected', 'connected'],
       ['refused', 'refused'],
     ]);
+    info.mockRestore();
   });
 
   it('probes only the links named in the input', async () => {
@@ -119,8 +148,10 @@ describe('the ping-canary handler', () => {
     const invocation = handler({ links: ['home-to-west', 'home-to-east'] }, context);
 
     // Assess
-    await expect(invocation).rejects.toThrow(/link "home-to-east" has its canary in vpc-0b1c2d3e4f5a60718/);
+    // Plain text (its Cause sits in the Monitor's state): the quotes become single ones.
+    await expect(invocation).rejects.toThrow(/link 'home-to-east' has its canary in vpc-0b1c2d3e4f5a60718/);
     await expect(invocation).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(invocation).rejects.toMatchObject({ stack: 'InvalidInputError' });
   });
 
   it('rejects an empty list of links as invalid input rather than probing nothing', async () => {

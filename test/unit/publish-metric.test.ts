@@ -55,11 +55,13 @@ const tunnelsOk: TunnelBranch = {
 const canaryReport = (link: string, success: boolean, latencyMs: number | null, lossPercent: number) => ({
   link,
   success,
+  targetsUp: success ? 1 : 0,
+  targetsTotal: 1,
+  minTargetsUp: 1,
   latencyMs,
   minMs: latencyMs,
   maxMs: latencyMs,
   lossPercent,
-  targets: [],
 });
 
 const canariesOk: CanaryBranch[] = [
@@ -214,7 +216,6 @@ describe('tick datums', () => {
               link: 'home-to-eu',
               error: 'CanaryError',
               message: 'canary for link home-to-eu is inconclusive: 1 did not resolve (db.far.internal:5432)',
-              targets: [],
             },
           ],
         } satisfies CanaryResult,

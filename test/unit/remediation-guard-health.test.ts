@@ -66,13 +66,13 @@ const canary = (reachable: boolean): Probe => ({
       {
         link: LINK,
         success: reachable,
+        targetsUp: reachable ? 1 : 0,
+        targetsTotal: 1,
+        minTargetsUp: 1,
         latencyMs: reachable ? 71.4 : null,
         minMs: null,
         maxMs: null,
         lossPercent: reachable ? 0 : 100,
-        targets: [
-          { host: '10.20.1.10', port: 22, reachable, attempts: [], lossPercent: reachable ? 0 : 100 },
-        ],
       },
     ],
   },
@@ -155,6 +155,35 @@ describe('evaluateHealth before replacing (confirm)', () => {
       request({ dryRun: true, tunnels: tunnelLambdaFailed, canary: canaryFailed }),
     );
     expect(unknown).toMatchObject({ status: 'unknown', proceed: true, decision: 'inconclusive' });
+  });
+
+  it('says how many of the targets answered from the figures ping-canary returns (k of n)', () => {
+    const twoOfThree: Probe = {
+      ok: true,
+      result: {
+        links: [
+          {
+            link: LINK,
+            success: true,
+            targetsUp: 2,
+            targetsTotal: 3,
+            minTargetsUp: 2,
+            latencyMs: 71.4,
+            minMs: 60.2,
+            maxMs: 80.9,
+            lossPercent: 33.33,
+          },
+        ],
+      },
+    };
+    const outcome = evaluateHealth(request({ dryRun: true, canary: twoOfThree }));
+    expect(outcome.canary).toEqual({
+      state: 'pass',
+      reachable: 2,
+      targets: 3,
+      latencyMs: 71.4,
+      detail: '2/3 targets reachable, median 71 ms, 33.33% loss',
+    });
   });
 
   it('treats a result without the link, or of an unexpected shape, as unknown', () => {

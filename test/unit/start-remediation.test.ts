@@ -291,14 +291,23 @@ describe('observeTick', () => {
       ],
     },
   });
+  // ping-canary's figures for a link whose targets answered (true) or not: counts, not targets.
+  const figures = (link: string, answered: boolean[]) => ({
+    link,
+    success: answered.filter(Boolean).length >= 1,
+    targetsUp: answered.filter(Boolean).length,
+    targetsTotal: answered.length,
+    minTargetsUp: 1,
+    latencyMs: null,
+    minMs: null,
+    maxMs: null,
+    lossPercent: 0,
+  });
   const canary = (westAnswered: boolean[], euAnswered: boolean[]) => [
     {
       ok: true as const,
       result: {
-        links: [
-          { link: 'home-to-west', targets: westAnswered.map((reachable) => ({ reachable })) },
-          { link: 'home-to-eu', targets: euAnswered.map((reachable) => ({ reachable })) },
-        ],
+        links: [figures('home-to-west', westAnswered), figures('home-to-eu', euAnswered)],
       },
     },
   ];
@@ -311,6 +320,11 @@ describe('observeTick', () => {
       at: new Date('2026-11-26T12:10:02.000Z'),
     });
     expect(eu).toMatchObject({ state: 'failing', severity: 'outage' });
+  });
+
+  it('says how many of the targets answered, from the figures', () => {
+    const [west] = observeTick(config.links, tunnels(2, 4), canary([true, false, true], [true]), NOW);
+    expect(west?.detail).toBe('2 of 2 tunnels up (min 1); canary 2 of 3 targets answered (min 1)');
   });
 
   it('calls fewer than all tunnels but at least minTunnelsUp "redundancy lost": healthy, never an outage', () => {
@@ -355,8 +369,8 @@ describe('the start-remediation handler', () => {
         ok: true,
         result: {
           links: [
-            { link: 'home-to-west', targets: [{ reachable: false }] },
-            { link: 'home-to-eu', targets: [{ reachable: true }] },
+            { link: 'home-to-west', success: false, targetsUp: 0, targetsTotal: 1, minTargetsUp: 1 },
+            { link: 'home-to-eu', success: true, targetsUp: 1, targetsTotal: 1, minTargetsUp: 1 },
           ],
         },
       },
