@@ -13,10 +13,9 @@
  * service errors, Step Functions' States.*) are short fixed texts, within {@link causeMaxBytes}.
  *
  * Not counted: the raw result of a Lambda task before its ResultSelector (the Payload plus Lambda's
- * response metadata, under a kilobyte; covered by the margin), and start-remediation's returned
- * `decisions`/`skipped`, which its ResultSelector drops (a raw result of up to about 0.8 KB a link when
- * every link fails: about 200 KB at the link counts the bound accepts, within the limit but not by
- * much; returning only `started` and `already`, which is all the Monitor keeps, would remove it).
+ * response metadata, under a kilobyte; covered by the margin). start-remediation gives the Monitor
+ * only `started` and `already` (its handler's `forMonitor`), which are counted, so its raw result is
+ * within the bound too.
  *
  * Pure: the schema (functions/shared/config.ts) and the tests use it.
  */

@@ -7,11 +7,24 @@
  */
 import { cloudWatchClient, dynamoClient, sfnClient } from '#shared/clients.ts';
 import { taskHandler } from '#shared/middleware.ts';
+import { logger } from '#shared/powertools.ts';
 import { requireEnv, runtimeConfig } from '#shared/runtime-config.ts';
 import { MONITOR_ERROR_BOUND } from '#shared/state-size.ts';
 import { observeTick } from './observe.ts';
 import { StartInputSchema } from './schema.ts';
 import { alarmObservations, outageAlarmsNow, processObservations, type StartDeps } from './start.ts';
+import type { StartResult } from './types.ts';
+
+/**
+ * What the Monitor keeps of a tick's result, and all it is given: Step Functions limits a task's
+ * raw result to 256 KiB before its ResultSelector drops anything, and the per-link decisions
+ * (already logged as "incident decision") and skipped links would grow it by up to ~0.8 KB a failing
+ * link, outside the Monitor's state bound (functions/shared/state-size.ts counts started/already).
+ */
+function forMonitor(result: StartResult): Pick<StartResult, 'started' | 'already'> {
+  if (result.skipped.length > 0) logger.info('links not started', { skipped: result.skipped });
+  return { started: result.started, already: result.already };
+}
 
 /** The Lambda entry point (Monitor Task or EventBridge target). */
 export const handler = taskHandler(
@@ -29,11 +42,11 @@ export const handler = taskHandler(
     if (input.source === 'monitor') {
       if (input.tunnels && input.canaries) {
         const observations = observeTick(config.links, input.tunnels, input.canaries, new Date());
-        return processObservations(deps, config, observations);
+        return forMonitor(await processObservations(deps, config, observations));
       }
       const { alarms, missing } = await outageAlarmsNow(deps, config);
       const { observations, skipped } = alarmObservations(config, alarms, new Date());
-      return processObservations(deps, config, observations, [...missing, ...skipped]);
+      return forMonitor(await processObservations(deps, config, observations, [...missing, ...skipped]));
     }
     const { alarmName, state } = input.detail;
     const { observations, skipped } = alarmObservations(

@@ -21,6 +21,7 @@ import { observeTick } from '#functions/start-remediation/observe.ts';
 import type { Observation, StartResult } from '#functions/start-remediation/types.ts';
 import { localLambdaContext } from '#sandbox/local-sfn.ts';
 import { attemptInput, type IncidentRecord } from '#shared/incident.ts';
+import { logger } from '#shared/powertools.ts';
 import { twoLinkConfig } from '../fixtures/config.ts';
 
 const NOW = new Date('2026-11-26T12:10:00.000Z');
@@ -351,6 +352,11 @@ describe('the start-remediation handler', () => {
   mockClient(CloudWatchClient);
   const context = localLambdaContext('arn:aws:lambda:us-east-1:111111111111:function:start-remediation');
   const invoke = (event: unknown) => handler(event, context) as Promise<StartResult>;
+  /** The per-link decisions the handler logged ("incident decision"): the Monitor is given none. */
+  const loggedDecisions = (info: { mock: { calls: unknown[][] } }) =>
+    info.mock.calls
+      .filter(([message]) => message === 'incident decision')
+      .map(([, decision]) => decision as StartResult['decisions'][number]);
   const STATE_MACHINE = 'arn:aws:states:us-east-1:111111111111:stateMachine:vpn-guard-remediation';
   const monitorEvent = {
     source: 'monitor',
@@ -389,6 +395,7 @@ describe('the start-remediation handler', () => {
   afterEach(() => {
     vi.useRealTimers();
     vi.unstubAllEnvs();
+    vi.restoreAllMocks();
   });
 
   it("opens the failing link's incident (conditional put) and starts attempt 1 from the tick's own figures", async () => {
@@ -399,9 +406,11 @@ describe('the start-remediation handler', () => {
     sfn
       .on(StartExecutionCommand)
       .resolves({ executionArn: `${ARN}home-to-west-alarm-20261126T120105`, startDate: new Date() });
+    const info = vi.spyOn(logger, 'info');
     // Act
     const result = await invoke(monitorEvent);
-    // Assess
+    // Assess: the Monitor gets only what it keeps (its task result counts toward 256 KiB).
+    expect(Object.keys(result).sort()).toEqual(['already', 'started']);
     const [put] = dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input);
     expect(put?.ConditionExpression).toBe('attribute_not_exists(#pk) OR #status = :closed');
     expect(put?.Item?.pk).toEqual({ S: 'incident#home-to-west' });
@@ -413,7 +422,7 @@ describe('the start-remediation handler', () => {
         input: attemptInput('home-to-west', '2026-11-26T12:01:05Z', 1),
       },
     ]);
-    expect(result.decisions.map((d) => [d.link, d.decision])).toEqual([
+    expect(loggedDecisions(info).map((d) => [d.link, d.decision])).toEqual([
       ['home-to-west', 'opened'],
       ['home-to-eu', 'none'],
     ]);
@@ -511,6 +520,7 @@ describe('the start-remediation handler', () => {
     });
     dynamo.on(UpdateItemCommand).resolves({});
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${ARN}x`, startDate: new Date() });
+    const info = vi.spyOn(logger, 'info');
     // Act
     const result = await invoke({
       ...monitorEvent,
@@ -528,6 +538,7 @@ describe('the start-remediation handler', () => {
     expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.name).toBe(
       'home-to-west-alarm-20261126T120105-a2',
     );
-    expect(result.decisions[0]).toMatchObject({ decision: 'advanced', attempt: 2 });
+    expect(result.started.map((s) => s.executionName)).toEqual(['home-to-west-alarm-20261126T120105-a2']);
+    expect(loggedDecisions(info)[0]).toMatchObject({ decision: 'advanced', attempt: 2 });
   });
 });
