@@ -37,6 +37,11 @@ export interface Sample {
   readonly max: number;
 }
 
+/** One datapoint of `value` (default 1) at `timestamp`, as a service publishes a single measurement. */
+export function singleSample(timestamp: number, value = 1): Sample {
+  return { timestamp, count: 1, sum: value, min: value, max: value };
+}
+
 /** The statistic of the samples of one period; undefined when there are none. */
 export function statisticOf(samples: readonly Sample[], statistic: Statistic): number | undefined {
   if (samples.length === 0) return undefined;

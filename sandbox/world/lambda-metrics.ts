@@ -15,7 +15,7 @@
  * Each sample is timestamped when the invoke started, as Lambda's are. Read-only over the records
  * lambdas.ts keeps: nothing in the invocation path changes.
  */
-import type { Sample } from './alarm-eval.ts';
+import { type Sample, singleSample } from './alarm-eval.ts';
 
 /** How one invoke request ended, as Lambda counts it. */
 export type InvocationEnd = 'success' | 'function-error' | 'throttled' | 'service-error';
@@ -34,14 +34,6 @@ export interface InvocationRecord {
   readonly end: InvocationEnd;
 }
 
-const one = (timestamp: number, value = 1): Sample => ({
-  timestamp,
-  count: 1,
-  sum: value,
-  min: value,
-  max: value,
-});
-
 /** The samples of one `AWS/Lambda` metric of the function named by `FunctionName`. */
 export function lambdaMetricSamples(
   invocations: readonly InvocationRecord[],
@@ -52,15 +44,17 @@ export function lambdaMetricSamples(
   const ran = mine.filter((record) => record.end === 'success' || record.end === 'function-error');
   switch (metricName) {
     case 'Invocations':
-      return ran.map((record) => one(record.startedAt));
+      return ran.map((record) => singleSample(record.startedAt));
     case 'Errors':
       // Published for every invocation, 0 when it succeeded, so Sum is the errors and a period
       // with invocations has an Errors datapoint even when none failed.
-      return ran.map((record) => one(record.startedAt, record.end === 'function-error' ? 1 : 0));
+      return ran.map((record) => singleSample(record.startedAt, record.end === 'function-error' ? 1 : 0));
     case 'Duration':
-      return ran.map((record) => one(record.startedAt, record.durationMs));
+      return ran.map((record) => singleSample(record.startedAt, record.durationMs));
     case 'Throttles':
-      return mine.filter((record) => record.end === 'throttled').map((record) => one(record.startedAt));
+      return mine
+        .filter((record) => record.end === 'throttled')
+        .map((record) => singleSample(record.startedAt));
     default:
       return [];
   }

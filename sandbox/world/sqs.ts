@@ -14,7 +14,7 @@
  * queue is not active and reports nothing). A message expires after the queue's
  * MessageRetentionPeriod (default 4 days: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html).
  */
-import type { Sample } from './alarm-eval.ts';
+import { type Sample, singleSample } from './alarm-eval.ts';
 
 /** One message in a queue. */
 export interface SqsMessage {
@@ -102,7 +102,7 @@ export class SqsModel {
       const held = queue.messages.filter((m) => this.heldAt(queue, m, t)).length;
       if (held > 0) lastHeld = t;
       else if (lastHeld === undefined || t - lastHeld > ACTIVE_AFTER_EMPTY_MS) continue;
-      samples.push({ timestamp: t, count: 1, sum: held, min: held, max: held });
+      samples.push(singleSample(t, held));
     }
     return samples;
   }

@@ -5,7 +5,7 @@
  * dimension `StateMachineArn` (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html).
  * Read-only over sfn.ts's records: nothing in the execution path changes.
  */
-import type { Sample } from './alarm-eval.ts';
+import { type Sample, singleSample } from './alarm-eval.ts';
 import type { ExecutionRecord, ExecutionStatus } from './sfn.ts';
 
 const ENDED: Readonly<Record<string, ExecutionStatus>> = {
@@ -14,14 +14,6 @@ const ENDED: Readonly<Record<string, ExecutionStatus>> = {
   ExecutionsTimedOut: 'TIMED_OUT',
   ExecutionsAborted: 'ABORTED',
 };
-
-const one = (timestamp: number, value = 1): Sample => ({
-  timestamp,
-  count: 1,
-  sum: value,
-  min: value,
-  max: value,
-});
 
 /** The samples of one `AWS/States` metric of the machine named by `StateMachineArn`. */
 export function statesMetricSamples(
@@ -32,11 +24,15 @@ export function statesMetricSamples(
 ): Sample[] {
   const arn = dimensions.StateMachineArn;
   const mine = executions.filter((e) => machineArnOf(e) === arn);
-  if (metricName === 'ExecutionsStarted') return mine.map((e) => one(e.startDate));
+  if (metricName === 'ExecutionsStarted') return mine.map((e) => singleSample(e.startDate));
   if (metricName === 'ExecutionTime') {
-    return mine.flatMap((e) => (e.stopDate === undefined ? [] : [one(e.stopDate, e.stopDate - e.startDate)]));
+    return mine.flatMap((e) =>
+      e.stopDate === undefined ? [] : [singleSample(e.stopDate, e.stopDate - e.startDate)],
+    );
   }
   const status = ENDED[metricName];
   if (!status) return [];
-  return mine.flatMap((e) => (e.status === status && e.stopDate !== undefined ? [one(e.stopDate)] : []));
+  return mine.flatMap((e) =>
+    e.status === status && e.stopDate !== undefined ? [singleSample(e.stopDate)] : [],
+  );
 }

@@ -72,33 +72,21 @@ describe('AWS/Lambda metrics of the canary function (the canary collection)', ()
     expect(lambda(CANARY_COLLECTION_METRICS.latency).map((sample) => sample.sum)).toEqual([25_000]);
   });
 
-  it('counts a throttled invoke as a throttle only; the retry that ran is the invocation', async () => {
-    // Act
-    const { monitor, sum } = await tick({
-      type: 'lambda-throttled',
-      function: 'ping-canary',
-      state: 'PingCanary',
-      calls: 1,
-    });
-    // Assess
-    expect(monitor.status).toBe('SUCCEEDED');
-    expect(sum(CANARY_COLLECTION_METRICS.throttles)).toBe(1);
-    expect(sum(CANARY_COLLECTION_METRICS.runs)).toBe(1);
-    expect(sum(CANARY_COLLECTION_METRICS.failures)).toBe(0);
-  });
-
-  it('counts a Lambda service error as nothing: the code never ran', async () => {
-    // Act
-    const { monitor, sum } = await tick({
-      type: 'lambda-error',
-      function: 'ping-canary',
-      state: 'PingCanary',
-      calls: 1,
-    });
-    // Assess: the ASL's retrier ran it again.
-    expect(monitor.status).toBe('SUCCEEDED');
-    expect(sum(CANARY_COLLECTION_METRICS.runs)).toBe(1);
-    expect(sum(CANARY_COLLECTION_METRICS.failures)).toBe(0);
-    expect(sum(CANARY_COLLECTION_METRICS.throttles)).toBe(0);
-  });
+  it.each([
+    // A throttle counts as a throttle only; the retry that ran is the invocation.
+    { type: 'lambda-throttled' as const, throttles: 1 },
+    // A Lambda service error counts nowhere: the code never ran.
+    { type: 'lambda-error' as const, throttles: 0 },
+  ])(
+    'counts a $type invoke as $throttles throttle(s), and the retry that ran as the one invocation',
+    async ({ type, throttles }) => {
+      // Act: the ASL's retrier runs it again.
+      const { monitor, sum } = await tick({ type, function: 'ping-canary', state: 'PingCanary', calls: 1 });
+      // Assess
+      expect(monitor.status).toBe('SUCCEEDED');
+      expect(sum(CANARY_COLLECTION_METRICS.throttles)).toBe(throttles);
+      expect(sum(CANARY_COLLECTION_METRICS.runs)).toBe(1);
+      expect(sum(CANARY_COLLECTION_METRICS.failures)).toBe(0);
+    },
+  );
 });
